@@ -1,0 +1,193 @@
+#include "core/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "address/address.h"
+#include "core/embedded.h"
+
+namespace sendguard {
+namespace {
+
+namespace fs = std::filesystem;
+
+// "file:line: key: problem", the form editors and people both understand.
+Error config_error(const std::string& source, const YAML::Node& node, const std::string& key,
+                   const std::string& problem) {
+  std::string where = source;
+  if (node.IsDefined() && node.Mark().line >= 0) where += ":" + std::to_string(node.Mark().line + 1);
+  return Error{ErrorCode::kConfig, where + ": " + key + ": " + problem};
+}
+
+Result<void> check_keys(const std::string& source, const YAML::Node& map, const std::string& where,
+                        const std::set<std::string>& allowed) {
+  for (const auto& entry : map) {
+    std::string key = entry.first.as<std::string>();
+    if (!allowed.contains(key)) {
+      std::string list;
+      for (const std::string& k : allowed) list += (list.empty() ? "" : ", ") + k;
+      return std::unexpected(config_error(source, entry.first, where + key,
+                                          "unknown key (expected one of: " + list + ")"));
+    }
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> string_list(const std::string& source, const YAML::Node& node,
+                                             const std::string& key) {
+  std::vector<std::string> out;
+  if (!node.IsDefined() || node.IsNull()) return out;
+  if (!node.IsSequence()) return std::unexpected(config_error(source, node, key, "expected a list"));
+  for (const auto& item : node) {
+    if (!item.IsScalar()) {
+      return std::unexpected(config_error(source, item, key, "expected a list of strings"));
+    }
+    out.push_back(item.as<std::string>());
+  }
+  return out;
+}
+
+std::string resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || base_dir.empty() || fs::path(path).is_absolute()) return path;
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+Result<Config> parse_config(const std::string& text, const std::string& source,
+                            const std::string& base_dir) {
+  Config config;
+  config.source = source;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return make_error(ErrorCode::kConfig, source + ":" + std::to_string(e.mark.line + 1) +
+                                              ": not valid YAML: " + e.msg);
+  }
+  try {
+    if (!root.IsMap()) return make_error(ErrorCode::kConfig, source + ": expected a mapping with version: 1");
+    if (auto ok = check_keys(source, root, "", {"version", "public_suffix_list", "recipients"}); !ok) {
+      return std::unexpected(ok.error());
+    }
+    YAML::Node version = root["version"];
+    if (!version.IsDefined()) return make_error(ErrorCode::kConfig, source + ": version: missing (write version: 1)");
+    if (!version.IsScalar() || version.as<std::string>() != "1") {
+      return std::unexpected(config_error(source, version, "version", "only version 1 is understood"));
+    }
+    if (YAML::Node psl = root["public_suffix_list"]; psl.IsDefined()) {
+      if (!psl.IsScalar()) return std::unexpected(config_error(source, psl, "public_suffix_list", "expected a file path"));
+      config.public_suffix_list = resolve(base_dir, psl.as<std::string>());
+    }
+    YAML::Node recipients = root["recipients"];
+    if (recipients.IsDefined() && !recipients.IsNull()) {
+      if (!recipients.IsMap()) return std::unexpected(config_error(source, recipients, "recipients", "expected a mapping"));
+      if (auto ok = check_keys(source, recipients, "recipients.",
+                               {"known_domains", "known_domains_files", "trusted_suffixes",
+                                "sister_groups", "mail_providers_file"});
+          !ok) {
+        return std::unexpected(ok.error());
+      }
+      RecipientConfig& r = config.recipients;
+      auto known = string_list(source, recipients["known_domains"], "recipients.known_domains");
+      if (!known) return std::unexpected(known.error());
+      r.known_domains = std::move(*known);
+      auto files = string_list(source, recipients["known_domains_files"], "recipients.known_domains_files");
+      if (!files) return std::unexpected(files.error());
+      for (const std::string& f : *files) r.known_domains_files.push_back(resolve(base_dir, f));
+      auto trusted = string_list(source, recipients["trusted_suffixes"], "recipients.trusted_suffixes");
+      if (!trusted) return std::unexpected(trusted.error());
+      r.trusted_suffixes = std::move(*trusted);
+      YAML::Node groups = recipients["sister_groups"];
+      if (groups.IsDefined() && !groups.IsNull()) {
+        if (!groups.IsSequence()) {
+          return std::unexpected(config_error(source, groups, "recipients.sister_groups", "expected a list of lists"));
+        }
+        for (const auto& group : groups) {
+          auto members = string_list(source, group, "recipients.sister_groups");
+          if (!members) return std::unexpected(members.error());
+          if (members->size() < 2) {
+            return std::unexpected(config_error(source, group, "recipients.sister_groups",
+                                                "a group needs at least two domains"));
+          }
+          r.sister_groups.push_back(std::move(*members));
+        }
+      }
+      if (YAML::Node providers = recipients["mail_providers_file"]; providers.IsDefined()) {
+        if (!providers.IsScalar()) {
+          return std::unexpected(config_error(source, providers, "recipients.mail_providers_file", "expected a file path"));
+        }
+        r.mail_providers_file = resolve(base_dir, providers.as<std::string>());
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return make_error(ErrorCode::kConfig, source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return config;
+}
+
+std::vector<std::string> parse_domain_lines(std::istream& in) {
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::size_t b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    std::size_t e = line.find_last_not_of(" \t\r");
+    out.push_back(line.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::kConfig, path + ": cannot read the configuration file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string dir = fs::path(path).parent_path().string();
+  return parse_config(text.str(), path, dir.empty() ? "." : dir);
+}
+
+Result<Config> default_config() {
+  return parse_config(std::string(embedded::default_config()), "<embedded default>", "");
+}
+
+Result<std::vector<std::string>> read_domain_list(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::kIo, path + ": cannot read the domain list");
+  std::vector<std::string> out;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.size() > 4096) {
+      return make_error(ErrorCode::kConfig, path + ":" + std::to_string(number) + ": line too long");
+    }
+    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::size_t b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    std::size_t e = line.find_last_not_of(" \t\r");
+    std::string entry = line.substr(b, e - b + 1);
+    if (entry.find_first_of(" \t") != std::string::npos) {
+      return make_error(ErrorCode::kConfig, path + ":" + std::to_string(number) +
+                                                ": one domain a line expected, got \"" + entry + "\"");
+    }
+    if (auto domain = normalize_domain(entry); !domain) {
+      return make_error(ErrorCode::kConfig, path + ":" + std::to_string(number) + ": \"" + entry +
+                                                "\" is not a valid domain: " + domain.error().message);
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+std::vector<std::string> embedded_mail_providers() {
+  std::istringstream in{std::string(embedded::mail_providers())};
+  return parse_domain_lines(in);
+}
+
+}  // namespace sendguard

@@ -1,0 +1,49 @@
+// How a query string was probably mistyped from a known one (lookalike module internal).
+//
+// A weighted Damerau-Levenshtein (optimal string alignment) distance in which each edit costs
+// what it says about intent: slips that people really make (a neighbouring key, a doubled or a
+// dropped letter, swapped letters, a lookalike character) cost less than arbitrary changes, so
+// that a budget of cost, not of edit count, separates typos from different names.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace sendguard::lookalike_internal {
+
+enum class EditOp { kOmission, kInsertion, kReplacement, kTransposition };
+
+enum class EditReason {
+  kPlain,      // no more specific explanation
+  kKeyboard,   // neighbouring keys
+  kBitFlip,    // one bit apart
+  kVowel,      // one vowel for another
+  kLookalike,  // characters that look alike (0/o, 1/l)
+  kRepeat,     // a letter doubled, or a double letter typed once
+  kHyphen,     // a hyphen added or dropped
+  kDot,        // a dot added or dropped
+};
+
+struct Edit {
+  EditOp op;
+  EditReason reason;
+  std::size_t known_pos;  // index in the known string (insertions: the index they precede)
+  char known_char;        // omitted, replaced, or first swapped character; 0 for insertions
+  char query_char;        // inserted or replacing character; second swapped one for swaps
+  double cost;
+};
+
+struct Alignment {
+  double cost = 0;
+  std::vector<Edit> edits;  // in order of position
+};
+
+// Plain OSA distance, or max_edits + 1 as soon as it must exceed max_edits.
+int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits);
+
+// The cheapest explanation of `query` as a mistyped `known`, when it needs at most max_edits.
+std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits);
+
+}  // namespace sendguard::lookalike_internal
