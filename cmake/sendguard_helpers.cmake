@@ -14,7 +14,8 @@ function(sendguard_test name source)
 endfunction()
 
 # sendguard_fuzz(NAME source.cc CORPUS_DIR [LIBS...]): a libFuzzer target, run briefly by CTest.
-# GCC instruments with trace-pc/trace-cmp; libFuzzer's runtime (from clang) supplies main().
+# GCC instruments with trace-pc/trace-cmp; src/testing/fuzz_coverage.cc turns trace-pc calls
+# into the 8-bit counters libFuzzer reads, and libFuzzer's runtime (from clang) supplies main().
 function(sendguard_fuzz name source corpus)
   if(NOT SENDGUARD_FUZZ)
     return()
@@ -25,9 +26,11 @@ function(sendguard_fuzz name source corpus)
   if(NOT EXISTS "${runtime}")
     message(FATAL_ERROR "libFuzzer runtime not found at ${runtime}: run scripts/install-deps")
   endif()
-  add_executable(${name} ${source})
-  target_compile_options(${name} PRIVATE -fsanitize-coverage=trace-pc,trace-cmp)
+  set(bridge ${PROJECT_SOURCE_DIR}/src/testing/fuzz_coverage.cc)
+  set_source_files_properties(${bridge} PROPERTIES COMPILE_OPTIONS "-fno-sanitize-coverage=trace-pc,trace-cmp")
+  add_executable(${name} ${source} ${bridge})
   target_link_libraries(${name} PRIVATE ${ARGN} "${runtime}" pthread)
+  target_link_options(${name} PRIVATE -Wl,--allow-multiple-definition)
   set(seconds $ENV{SENDGUARD_FUZZ_SECONDS})
   if(NOT seconds)
     set(seconds 20)

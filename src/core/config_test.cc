@@ -1,1 +1,121 @@
+#include "core/config.h"
+
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace sendguard {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sendguard-config-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ConfigTest, EmbeddedDefaultIsValid) {
+  auto config = default_config();
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->public_suffix_list, "/usr/share/publicsuffix/public_suffix_list.dat");
+  EXPECT_FALSE(config->recipients.sister_groups.empty());
+}
+
+TEST_F(ConfigTest, ReadsEveryKeyAndResolvesRelativePaths) {
+  std::string path = write("sendguard.yaml", R"(version: 1
+recipients:
+  known_domains: [army.mil, navy.mil]
+  known_domains_files: [partners.txt]
+  trusted_suffixes: [gov.uk]
+  sister_groups:
+    - [nhs.net, nhs.uk]
+  mail_providers_file: providers.txt
+)");
+  auto config = load_config(path);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->recipients.known_domains, (std::vector<std::string>{"army.mil", "navy.mil"}));
+  EXPECT_EQ(config->recipients.known_domains_files.at(0), (dir_ / "partners.txt").string());
+  EXPECT_EQ(config->recipients.trusted_suffixes.at(0), "gov.uk");
+  EXPECT_EQ(config->recipients.sister_groups.at(0).size(), 2u);
+  EXPECT_EQ(config->recipients.mail_providers_file, (dir_ / "providers.txt").string());
+}
+
+TEST_F(ConfigTest, ErrorsNameFileLineAndKey) {
+  std::string path = write("bad.yaml", "version: 1\nrecipients:\n  known_domain: [army.mil]\n");
+  auto config = load_config(path);
+  ASSERT_FALSE(config.has_value());
+  EXPECT_EQ(config.error().code, ErrorCode::kConfig);
+  EXPECT_NE(config.error().message.find(path + ":3"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("recipients.known_domain"), std::string::npos);
+}
+
+TEST_F(ConfigTest, RejectsWrongVersionBrokenYamlAndWrongTypes) {
+  auto no_version = load_config(write("a.yaml", "recipients: {}\n"));
+  ASSERT_FALSE(no_version.has_value());
+  EXPECT_NE(no_version.error().message.find("version"), std::string::npos);
+
+  auto version2 = load_config(write("b.yaml", "version: 2\n"));
+  ASSERT_FALSE(version2.has_value());
+  EXPECT_NE(version2.error().message.find(":1"), std::string::npos);
+
+  auto broken = load_config(write("c.yaml", "version: 1\nrecipients: [unclosed\n"));
+  ASSERT_FALSE(broken.has_value());
+  EXPECT_NE(broken.error().message.find("not valid YAML"), std::string::npos);
+
+  auto wrong_type = load_config(write("d.yaml", "version: 1\nrecipients:\n  known_domains: army.mil\n"));
+  ASSERT_FALSE(wrong_type.has_value());
+  EXPECT_NE(wrong_type.error().message.find("expected a list"), std::string::npos);
+
+  auto lonely = load_config(write("e.yaml", "version: 1\nrecipients:\n  sister_groups: [[nhs.uk]]\n"));
+  ASSERT_FALSE(lonely.has_value());
+  EXPECT_NE(lonely.error().message.find("at least two"), std::string::npos);
+
+  auto missing = load_config((dir_ / "nope.yaml").string());
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("cannot read"), std::string::npos);
+
+  auto binary = load_config(write("f.yaml", std::string("\x00\xff\xfe garbage", 11)));
+  EXPECT_FALSE(binary.has_value());
+}
+
+TEST_F(ConfigTest, DomainListSkipsCommentsAndNamesBadLines) {
+  std::string good = write("known.txt", "# partners\narmy.mil\n\n  navy.mil  # the navy\r\n");
+  auto list = read_domain_list(good);
+  ASSERT_TRUE(list.has_value()) << list.error().message;
+  EXPECT_EQ(*list, (std::vector<std::string>{"army.mil", "navy.mil"}));
+
+  std::string bad = write("bad.txt", "army.mil\nnot a domain\n");
+  auto failed = read_domain_list(bad);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_NE(failed.error().message.find(bad + ":2"), std::string::npos) << failed.error().message;
+
+  std::string invalid = write("invalid.txt", "army.mil\nexa_mple.com\n");
+  auto rejected = read_domain_list(invalid);
+  ASSERT_FALSE(rejected.has_value());
+  EXPECT_NE(rejected.error().message.find(invalid + ":2"), std::string::npos);
+}
+
+TEST_F(ConfigTest, EmbeddedMailProvidersIncludeTheUsualOnes) {
+  auto providers = embedded_mail_providers();
+  for (const char* d : {"gmail.com", "ymail.com", "mail.com", "email.com", "outlook.com"}) {
+    EXPECT_NE(std::find(providers.begin(), providers.end(), d), providers.end()) << d;
+  }
+}
+
+}  // namespace
+}  // namespace sendguard

@@ -1,1 +1,102 @@
+#include "lookalike/edit_model.h"
+
 #include <gtest/gtest.h>
+
+#include "lookalike/keyboard.h"
+
+namespace sendguard::lookalike_internal {
+namespace {
+
+TEST(Keyboard, NeighbouringKeysOnEachLayout) {
+  EXPECT_TRUE(keys_adjacent('o', 'k'));   // QWERTY, diagonally below
+  EXPECT_TRUE(keys_adjacent('o', '9'));   // the digit row above
+  EXPECT_TRUE(keys_adjacent('a', 's'));
+  EXPECT_TRUE(keys_adjacent('t', 'z'));   // QWERTZ: z sits where QWERTY has y
+  EXPECT_TRUE(keys_adjacent('a', 'z'));   // AZERTY: a and z are neighbours in the top row
+  EXPECT_FALSE(keys_adjacent('a', 'p'));
+  EXPECT_FALSE(keys_adjacent('q', 'm') && keys_adjacent('q', 'p'));
+}
+
+TEST(Keyboard, BitFlipsAndLookalikes) {
+  EXPECT_TRUE(one_bit_apart('l', 'h'));
+  EXPECT_TRUE(one_bit_apart('c', 'g'));
+  EXPECT_FALSE(one_bit_apart('a', 'a'));
+  EXPECT_FALSE(one_bit_apart('a', 'z'));
+  EXPECT_TRUE(ascii_lookalike('0', 'o'));
+  EXPECT_TRUE(ascii_lookalike('l', '1'));
+  EXPECT_FALSE(ascii_lookalike('a', 'b'));
+}
+
+TEST(BoundedEditDistance, CountsOptimalStringAlignment) {
+  EXPECT_EQ(bounded_edit_distance("army", "army", 2), 0);
+  EXPECT_EQ(bounded_edit_distance("army", "arny", 2), 1);
+  EXPECT_EQ(bounded_edit_distance("army", "ramy", 2), 1);    // swap is one edit
+  EXPECT_EQ(bounded_edit_distance("amazon", "wmaozn", 2), 2);
+  EXPECT_EQ(bounded_edit_distance("army", "navy", 1), 2);    // capped at max + 1
+  EXPECT_EQ(bounded_edit_distance("a", "abcdef", 2), 3);
+  EXPECT_EQ(bounded_edit_distance("", "", 0), 0);
+}
+
+Edit single_edit(std::string_view known, std::string_view query) {
+  auto a = align(known, query, 2);
+  EXPECT_TRUE(a.has_value()) << known << " / " << query;
+  if (!a) return {};
+  EXPECT_EQ(a->edits.size(), 1u) << known << " / " << query;
+  return a->edits.empty() ? Edit{} : a->edits.front();
+}
+
+TEST(Align, NamesTheSlip) {
+  Edit omission = single_edit("army.mil", "army.ml");
+  EXPECT_EQ(omission.op, EditOp::kOmission);
+  EXPECT_EQ(omission.known_char, 'i');
+  EXPECT_EQ(omission.known_pos, 6u);
+
+  Edit doubled = single_edit("amazon", "amaazon");
+  EXPECT_EQ(doubled.op, EditOp::kInsertion);
+  EXPECT_EQ(doubled.reason, EditReason::kRepeat);
+
+  Edit double_once = single_edit("northropgrumman", "northropgruman");
+  EXPECT_EQ(double_once.op, EditOp::kOmission);
+  EXPECT_EQ(double_once.reason, EditReason::kRepeat);
+
+  Edit key = single_edit("aol", "akl");
+  EXPECT_EQ(key.op, EditOp::kReplacement);
+  EXPECT_EQ(key.reason, EditReason::kKeyboard);
+
+  Edit bit = single_edit("ucl", "uch");
+  EXPECT_EQ(bit.reason, EditReason::kBitFlip);
+
+  Edit vowel = single_edit("kongsberg", "kongsburg");
+  EXPECT_EQ(vowel.reason, EditReason::kVowel);
+
+  Edit look = single_edit("amazon", "amaz0n");
+  EXPECT_EQ(look.reason, EditReason::kLookalike);
+
+  Edit swap = single_edit("stanford", "stnaford");
+  EXPECT_EQ(swap.op, EditOp::kTransposition);
+  EXPECT_EQ(swap.known_char, 'a');
+  EXPECT_EQ(swap.query_char, 'n');
+
+  Edit hyphen = single_edit("salesforce", "sales-force");
+  EXPECT_EQ(hyphen.reason, EditReason::kHyphen);
+
+  Edit dot = single_edit("mailarmy", "mail.army");
+  EXPECT_EQ(dot.reason, EditReason::kDot);
+}
+
+TEST(Align, PlausibleSlipsCostLessThanArbitraryChanges) {
+  double keyboard = align("aol", "akl", 1)->cost;
+  double arbitrary = align("aol", "abl", 1)->cost;
+  EXPECT_LT(keyboard, arbitrary);
+  EXPECT_LT(align("amazon", "amaz0n", 1)->cost, align("amazon", "amazkn", 1)->cost);
+}
+
+TEST(Align, RefusesMoreEditsThanAllowed) {
+  EXPECT_FALSE(align("army", "navy", 1).has_value());
+  EXPECT_FALSE(align("lloydsbank", "barclays", 2).has_value());
+  EXPECT_TRUE(align("amazon", "wmaozn", 2).has_value());
+  EXPECT_FALSE(align("amazon", "wmaozn", 1).has_value());
+}
+
+}  // namespace
+}  // namespace sendguard::lookalike_internal

@@ -82,7 +82,8 @@ void add_recipients_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--config", args->common.config_file, "Configuration file (default: embedded)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--known-domains", args->common.known_domains,
-                  "File of known domains, one a line (added to the configured ones)")
+                  "File of known domains, one a line (added to the configured ones); repeatable")
+      ->allow_extra_args(false)
       ->check(CLI::ExistingFile);
   cmd->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
