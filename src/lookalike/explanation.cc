@@ -88,10 +88,12 @@ std::string explain_edits(std::string_view shown, std::string_view known,
     if (k > 0) out += " and ";
     out += describe(edits[k]);
   }
+  // "the letter i missing from the top-level domain", "m in place of k in the ending .co.uk"
+  const char* where = edits.size() == 1 && edits.front().op == EditOp::kOmission ? " from" : " in";
   if (changed_suffix.find('.') != std::string_view::npos) {
-    out += " in the ending ." + std::string(changed_suffix);
+    out += where + std::string(" the ending .") + std::string(changed_suffix);
   } else if (!changed_suffix.empty()) {
-    out += " in the top-level domain";
+    out += where + std::string(" the top-level domain");
   }
   out += '.';
   return out;
