@@ -64,7 +64,8 @@ class PublicSuffixList {
   // public suffix.
   std::string registrable_domain(std::string_view ascii_domain) const;
 
-  // Whether the top-level label of `ascii_domain` is a delegated TLD on the list.
+  // Whether `ascii_domain` ends in a suffix on the list, i.e. its top-level domain exists
+  // (".comm" and the retired ".yu" do not).
   bool has_known_top_level_domain(std::string_view ascii_domain) const;
 
  private:

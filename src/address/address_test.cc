@@ -149,7 +149,9 @@ TEST_F(PublicSuffixListTest, RegistrableDomainsAndSuffixes) {
 TEST_F(PublicSuffixListTest, KnowsWhichTopLevelDomainsExist) {
   EXPECT_TRUE(list_->has_known_top_level_domain("army.mil"));
   EXPECT_TRUE(list_->has_known_top_level_domain("army.ml"));
+  EXPECT_TRUE(list_->has_known_top_level_domain("hotmail.co.za"));  // "za" is not listed alone
   EXPECT_FALSE(list_->has_known_top_level_domain("army.comm"));
+  EXPECT_FALSE(list_->has_known_top_level_domain("webmail.co.yu"));  // retired in 2010
 }
 
 TEST(PublicSuffixListLoad, MissingOrBogusFileIsAConfigError) {

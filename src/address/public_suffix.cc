@@ -39,9 +39,18 @@ std::string PublicSuffixList::registrable_domain(std::string_view ascii_domain) 
 }
 
 bool PublicSuffixList::has_known_top_level_domain(std::string_view ascii_domain) const {
-  std::size_t dot = ascii_domain.rfind('.');
-  std::string tld(dot == std::string_view::npos ? ascii_domain : ascii_domain.substr(dot + 1));
-  return psl_is_public_suffix2(ctx_.get(), tld.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+  // Not every TLD is listed on its own (".za" is present only as co.za, org.za, ...), so look
+  // for any listed suffix the domain ends with, without the implicit "*" rule.
+  std::string domain(ascii_domain);
+  for (std::size_t start = 0; start != std::string::npos;) {
+    if (psl_is_public_suffix2(ctx_.get(), domain.c_str() + start,
+                              PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0) {
+      return true;
+    }
+    std::size_t dot = domain.find('.', start);
+    start = dot == std::string::npos ? dot : dot + 1;
+  }
+  return false;
 }
 
 }  // namespace sendguard

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 Error config_error(const std::string& source, const YAML::Node& node, const std::string& key,
                    const std::string& problem) {
   std::string where = source;
-  if (node.IsDefined() && node.Mark().line >= 0) where += ":" + std::to_string(node.Mark().line + 1);
+  if (node.IsDefined() && node.Mark().line >= 0) where.append(":").append(std::to_string(node.Mark().line + 1));
   return Error{ErrorCode::kConfig, where + ": " + key + ": " + problem};
 }
 
