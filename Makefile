@@ -29,7 +29,7 @@ test: deps
 	@cmake --build --preset sanitize -j $(JOBS)
 	@ctest --preset sanitize
 	@cmake --preset fuzz >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS) --target address_fuzz
+	@cmake --build --preset fuzz -j $(JOBS) --target fuzz_targets
 	@SENDGUARD_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --preset fuzz
 
 bench: build

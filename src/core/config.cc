@@ -56,6 +56,83 @@ std::string resolve(const std::string& base_dir, const std::string& path) {
   return (fs::path(base_dir) / path).lexically_normal().string();
 }
 
+// A whole number within [low, high], or an error naming the key.
+template <typename Number>
+Result<void> read_number(const std::string& source, const YAML::Node& node, const std::string& key,
+                         Number low, Number high, Number& out) {
+  if (!node.IsDefined()) return {};
+  long long value;
+  if (!node.IsScalar() || !YAML::convert<long long>::decode(node, value) || value < static_cast<long long>(low) ||
+      value > static_cast<long long>(high)) {
+    return std::unexpected(config_error(source, node, key,
+                                        "expected a whole number from " + std::to_string(low) +
+                                            " to " + std::to_string(high)));
+  }
+  out = static_cast<Number>(value);
+  return {};
+}
+
+Result<void> parse_content(const std::string& source, const YAML::Node& content, ContentConfig& out) {
+  if (!content.IsDefined() || content.IsNull()) return {};
+  if (!content.IsMap()) return std::unexpected(config_error(source, content, "content", "expected a mapping"));
+  if (auto ok = check_keys(source, content, "content.", {"custom_detectors", "limits"}); !ok) return ok;
+  if (YAML::Node limits = content["limits"]; limits.IsDefined() && !limits.IsNull()) {
+    if (!limits.IsMap()) return std::unexpected(config_error(source, limits, "content.limits", "expected a mapping"));
+    if (auto ok = check_keys(source, limits, "content.limits.",
+                             {"max_message_bytes", "max_depth", "max_parts", "max_decoded_bytes", "time_budget_ms"});
+        !ok) {
+      return ok;
+    }
+    MessageLimitsConfig& l = out.limits;
+    for (auto ok : {read_number<std::size_t>(source, limits["max_message_bytes"], "content.limits.max_message_bytes",
+                                             1024, std::size_t{1} << 32, l.max_message_bytes),
+                    read_number<int>(source, limits["max_depth"], "content.limits.max_depth", 1, 100, l.max_depth),
+                    read_number<int>(source, limits["max_parts"], "content.limits.max_parts", 1, 100000, l.max_parts),
+                    read_number<std::size_t>(source, limits["max_decoded_bytes"], "content.limits.max_decoded_bytes",
+                                             1024, std::size_t{1} << 34, l.max_decoded_bytes),
+                    read_number<int>(source, limits["time_budget_ms"], "content.limits.time_budget_ms", 10,
+                                     600'000, l.time_budget_ms)}) {
+      if (!ok) return ok;
+    }
+  }
+  YAML::Node detectors = content["custom_detectors"];
+  if (!detectors.IsDefined() || detectors.IsNull()) return {};
+  if (!detectors.IsSequence()) {
+    return std::unexpected(config_error(source, detectors, "content.custom_detectors", "expected a list"));
+  }
+  for (const auto& d : detectors) {
+    const std::string key = "content.custom_detectors";
+    if (!d.IsMap()) return std::unexpected(config_error(source, d, key, "expected a mapping per detector"));
+    if (auto ok = check_keys(source, d, key + ".", {"id", "keywords", "patterns", "weight"}); !ok) return ok;
+    CustomDetectorConfig detector;
+    YAML::Node id = d["id"];
+    if (!id.IsDefined() || !id.IsScalar() || id.as<std::string>().rfind("org.", 0) != 0 ||
+        id.as<std::string>().size() < 5) {
+      return std::unexpected(config_error(source, id.IsDefined() ? id : YAML::Node(d), key + ".id",
+                                          "each detector needs an id starting with \"org.\""));
+    }
+    detector.id = id.as<std::string>();
+    auto keywords = string_list(source, d["keywords"], key + ".keywords");
+    if (!keywords) return std::unexpected(keywords.error());
+    auto patterns = string_list(source, d["patterns"], key + ".patterns");
+    if (!patterns) return std::unexpected(patterns.error());
+    if (keywords->empty() && patterns->empty()) {
+      return std::unexpected(config_error(source, d, key, detector.id + " has neither keywords nor patterns"));
+    }
+    detector.keywords = std::move(*keywords);
+    detector.patterns = std::move(*patterns);
+    if (YAML::Node weight = d["weight"]; weight.IsDefined()) {
+      double w;
+      if (!weight.IsScalar() || !YAML::convert<double>::decode(weight, w) || !(w > 0) || w > 10) {
+        return std::unexpected(config_error(source, weight, key + ".weight", "expected a number above 0"));
+      }
+      detector.weight = w;
+    }
+    out.custom_detectors.push_back(std::move(detector));
+  }
+  return {};
+}
+
 Result<Config> parse_config(const std::string& text, const std::string& source,
                             const std::string& base_dir) {
   Config config;
@@ -69,7 +146,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
   }
   try {
     if (!root.IsMap()) return make_error(ErrorCode::kConfig, source + ": expected a mapping with version: 1");
-    if (auto ok = check_keys(source, root, "", {"version", "public_suffix_list", "recipients"}); !ok) {
+    if (auto ok = check_keys(source, root, "", {"version", "public_suffix_list", "recipients", "content"});
+        !ok) {
       return std::unexpected(ok.error());
     }
     YAML::Node version = root["version"];
@@ -121,6 +199,9 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
         }
         r.mail_providers_file = resolve(base_dir, providers.as<std::string>());
       }
+    }
+    if (auto ok = parse_content(source, root["content"], config.content); !ok) {
+      return std::unexpected(ok.error());
     }
   } catch (const YAML::Exception& e) {
     return make_error(ErrorCode::kConfig, source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);

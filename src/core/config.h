@@ -5,6 +5,7 @@
 // that file's directory. Thread-safety: a Config is a plain value.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,11 +22,34 @@ struct RecipientConfig {
   std::string mail_providers_file;  // default empty: the list shipped in data/, embedded
 };
 
+// An organisation's own detector (see content/content.h, CustomDetector).
+struct CustomDetectorConfig {
+  std::string id;                     // must start with "org."
+  std::vector<std::string> keywords;
+  std::vector<std::string> patterns;
+  double weight = 1.0;                // 0..1 per match; >= 1 reports at high confidence
+};
+
+// What one message may cost before it is reported unscannable (see mime/mime.h, MimeLimits).
+struct MessageLimitsConfig {
+  std::size_t max_message_bytes = 64u << 20;
+  int max_depth = 12;
+  int max_parts = 500;
+  std::size_t max_decoded_bytes = 256u << 20;
+  int time_budget_ms = 10'000;
+};
+
+struct ContentConfig {
+  std::vector<CustomDetectorConfig> custom_detectors;  // default: none
+  MessageLimitsConfig limits;
+};
+
 struct Config {
   std::string source = "<embedded default>";  // where it was read from, for messages
   // Public Suffix List file (Debian package "publicsuffix").
   std::string public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
   RecipientConfig recipients;
+  ContentConfig content;
 };
 
 // Reads and validates a configuration file.

@@ -110,6 +110,55 @@ TEST_F(ConfigTest, DomainListSkipsCommentsAndNamesBadLines) {
   EXPECT_NE(rejected.error().message.find(invalid + ":2"), std::string::npos);
 }
 
+TEST_F(ConfigTest, ReadsCustomDetectorsAndLimits) {
+  std::string path = write("content.yaml", R"(version: 1
+content:
+  custom_detectors:
+    - id: org.project-falcon
+      keywords: [falcon, "project falcon"]
+      patterns: ['FAL-[0-9]{6}']
+      weight: 0.5
+  limits:
+    max_depth: 5
+    time_budget_ms: 2000
+)");
+  auto config = load_config(path);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  ASSERT_EQ(config->content.custom_detectors.size(), 1u);
+  const CustomDetectorConfig& d = config->content.custom_detectors[0];
+  EXPECT_EQ(d.id, "org.project-falcon");
+  EXPECT_EQ(d.keywords.size(), 2u);
+  EXPECT_EQ(d.patterns.at(0), "FAL-[0-9]{6}");
+  EXPECT_DOUBLE_EQ(d.weight, 0.5);
+  EXPECT_EQ(config->content.limits.max_depth, 5);
+  EXPECT_EQ(config->content.limits.time_budget_ms, 2000);
+  EXPECT_EQ(config->content.limits.max_parts, 500);  // default kept
+}
+
+TEST_F(ConfigTest, RejectsBadCustomDetectorsAndLimits) {
+  auto no_prefix = load_config(write("a.yaml", "version: 1\ncontent:\n  custom_detectors:\n    - id: falcon\n      keywords: [x]\n"));
+  ASSERT_FALSE(no_prefix.has_value());
+  EXPECT_NE(no_prefix.error().message.find(":4: content.custom_detectors.id"), std::string::npos)
+      << no_prefix.error().message;
+
+  auto empty = load_config(write("b.yaml", "version: 1\ncontent:\n  custom_detectors:\n    - id: org.x\n"));
+  ASSERT_FALSE(empty.has_value());
+  EXPECT_NE(empty.error().message.find("neither keywords nor patterns"), std::string::npos);
+
+  auto depth = load_config(write("c.yaml", "version: 1\ncontent:\n  limits:\n    max_depth: -3\n"));
+  ASSERT_FALSE(depth.has_value());
+  EXPECT_NE(depth.error().message.find(":4: content.limits.max_depth"), std::string::npos)
+      << depth.error().message;
+
+  auto words = load_config(write("d.yaml", "version: 1\ncontent:\n  limits:\n    time_budget_ms: soon\n"));
+  ASSERT_FALSE(words.has_value());
+  EXPECT_NE(words.error().message.find("whole number"), std::string::npos);
+
+  auto weight = load_config(write("e.yaml", "version: 1\ncontent:\n  custom_detectors:\n    - id: org.x\n      keywords: [x]\n      weight: 0\n"));
+  ASSERT_FALSE(weight.has_value());
+  EXPECT_NE(weight.error().message.find("content.custom_detectors.weight"), std::string::npos);
+}
+
 TEST_F(ConfigTest, EmbeddedMailProvidersIncludeTheUsualOnes) {
   auto providers = embedded_mail_providers();
   for (const char* d : {"gmail.com", "ymail.com", "mail.com", "email.com", "outlook.com"}) {
