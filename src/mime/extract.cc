@@ -17,6 +17,10 @@ void Sink::add_text(std::string where, std::string text) {
   if (!text.empty()) out_.texts.push_back({std::move(where), std::move(text)});
 }
 
+void Sink::add_charset_note(std::string where, std::string reason) {
+  out_.unscannable.push_back({std::move(where), std::move(reason), true});
+}
+
 void Sink::add_unscannable(std::string where, std::string reason) {
   out_.unscannable.push_back({std::move(where), std::move(reason)});
 }
@@ -87,7 +91,7 @@ void extract_file(Sink& sink, std::string_view bytes, const std::string& path,
     case FileKind::kText: {
       DecodedText text = decode_to_utf8(bytes, hints.charset);
       if (text.charset_mismatch) {
-        sink.add_unscannable(where, "text is not valid " + std::string(hints.charset) +
+        sink.add_charset_note(where, "text is not valid " + std::string(hints.charset) +
                                         "; read as Windows-1252");
       }
       sink.add_text(where, std::move(text.text));

@@ -25,6 +25,8 @@ class Sink {
   // Empty text is dropped; text beyond max_text_bytes is cut, and the cut listed once.
   void add_text(std::string where, std::string text);
   void add_unscannable(std::string where, std::string reason);
+  // The text was read, but only by guessing its charset: recorded, at low severity.
+  void add_charset_note(std::string where, std::string reason);
   void add_attachment(Attachment attachment);
   // Lists the budget's stop reason against `where`, once per message. Returns false, so that
   // `if (!budget.take_part()) return sink.report_stop(where);` reads naturally.

@@ -371,7 +371,7 @@ class MessageWalker {
     }
     DecodedText text = decode_to_utf8(bytes, charset);
     if (text.charset_mismatch) {
-      sink_.add_unscannable(where, "text is not valid " + charset + "; read as Windows-1252");
+      sink_.add_charset_note(where, "text is not valid " + charset + "; read as Windows-1252");
     }
     sink_.add_text(where, mime_type == "text/html" ? html_to_text(text.text) : std::move(text.text));
   }
@@ -433,7 +433,7 @@ Result<ParsedMessage> parse_message(std::string_view raw, const MimeLimits& limi
     std::string name = clean_name(safe_utf8(g_mime_header_get_name(header)));
     const char* raw_value = g_mime_header_get_raw_value(header);
     if (raw_value != nullptr && !is_valid_utf8(raw_value)) {
-      sink.add_unscannable("header:" + name, "header is not valid UTF-8; read as Windows-1252");
+      sink.add_charset_note("header:" + name, "header is not valid UTF-8; read as Windows-1252");
     }
     std::string value = safe_utf8(g_mime_header_get_value(header));
     if (value.size() > limits.max_header_bytes) {

@@ -65,6 +65,9 @@ struct Unscannable {
   std::string where;   // as TextSegment::where; a limit that stops the whole message names the
                        // part where it was reached ("body" for the message's own parts)
   std::string reason;  // for people: "password-protected ZIP", "nesting deeper than 12", ...
+  // True when the text was read all the same, under an assumption (an undeclared or wrong
+  // charset read as Windows-1252): worth recording, not worth stopping the mail for.
+  bool text_was_read = false;
 };
 
 struct ParsedMessage {

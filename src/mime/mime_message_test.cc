@@ -284,6 +284,8 @@ TEST(HostileMessage, InvalidUtf8InHeadersAndBody) {
             "header:From|header is not valid UTF-8; read as Windows-1252\n"
             "header:Subject|header is not valid UTF-8; read as Windows-1252\n"
             "body|text is not valid utf-8; read as Windows-1252\n");
+  // The text was read all the same: a note, not a reason to stop the mail.
+  for (const auto& u : m.unscannable) EXPECT_TRUE(u.text_was_read) << u.where;
   for (const auto& t : m.texts) {
     EXPECT_EQ(t.text.find('\xFF'), std::string::npos);
   }
