@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "frontends/cli/check_command.h"
 #include "frontends/cli/recipients_command.h"
 
 int main(int argc, char** argv) {
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_status = 0;
   sendguard::cli::add_recipients_command(app, exit_status);
+  sendguard::cli::add_check_command(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,7 +7,7 @@
 
 namespace sendguard::cli {
 
-void write_json_line(std::ostream& out, const RecipientVerdict& v) {
+nlohmann::ordered_json to_json(const RecipientVerdict& v) {
   nlohmann::ordered_json j;
   j["address"] = v.address;
   j["domain"] = v.domain.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v.domain);
@@ -18,7 +18,11 @@ void write_json_line(std::ostream& out, const RecipientVerdict& v) {
   j["kind"] = v.kind;
   j["score"] = static_cast<double>(static_cast<int>(v.score * 1000 + 0.5)) / 1000;
   j["explanation"] = v.explanation;
-  out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  return j;
+}
+
+void write_json_line(std::ostream& out, const RecipientVerdict& v) {
+  out << to_json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
 void write_table(std::ostream& out, const std::vector<RecipientVerdict>& verdicts) {

@@ -1,12 +1,16 @@
 // Rendering recipient verdicts for people (a table) and programs (JSON lines).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <ostream>
 #include <vector>
 
 #include "lookalike/lookalike.h"
 
 namespace sendguard::cli {
+
+nlohmann::ordered_json to_json(const RecipientVerdict& verdict);
 
 // One JSON object on one line; invalid UTF-8 in the address is replaced, never fatal.
 void write_json_line(std::ostream& out, const RecipientVerdict& verdict);

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "frontends/cli/common.h"
 #include "frontends/cli/recipient_output.h"
 #include "lookalike/lookalike.h"
 
@@ -31,12 +32,8 @@ bool read_bounded_line(std::istream& in, std::string& line, std::size_t limit) {
 }
 
 int run(const RecipientsArgs& args) {
-  Result<Config> config = args.common.config_file.empty() ? default_config()
-                                                          : load_config(args.common.config_file);
-  if (!config) {
-    std::cerr << "sendguard: " << config.error().message << '\n';
-    return 2;
-  }
+  std::optional<Config> config = load_config_or_report(args.common);
+  if (!config) return 2;
   auto index = build_lookalike_index(*config, args.common.known_domains);
   if (!index) {
     std::cerr << "sendguard: " << index.error().message << '\n';
@@ -79,12 +76,7 @@ void add_recipients_command(CLI::App& app, int& exit_status) {
       "Classify recipient addresses as known, new, lookalike or invalid.\n"
       "Reads one address a line from standard input when none are given.\n"
       "Exit status: 0 nothing flagged, 1 a lookalike or invalid address, 2 error.");
-  cmd->add_option("--config", args->common.config_file, "Configuration file (default: embedded)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--known-domains", args->common.known_domains,
-                  "File of known domains, one a line (added to the configured ones); repeatable")
-      ->allow_extra_args(false)
-      ->check(CLI::ExistingFile);
+  add_common_options(*cmd, args->common);
   cmd->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("address", args->addresses, "Addresses to check");
