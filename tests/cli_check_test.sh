@@ -48,6 +48,8 @@ assert r["file"].endswith("leak.eml"), r["file"]
 assert r["from"] == "Duty Officer <duty@army.mil>", r["from"]
 verdicts = {v["domain"]: v["verdict"] for v in r["recipients"]}
 assert verdicts == {"nhs.uk": "known", "army.ml": "lookalike"}, verdicts
+places = [(f["detector"], f["where"]) for f in r["findings"]]
+assert len(places) == len(set(places)), "a finding reported twice: %s" % places
 found = {f["detector"]: f for f in r["findings"]}
 assert "marking.uk" in found and found["marking.uk"]["where"] == "subject", found
 assert found["marking.uk"].get("level") == "OFFICIAL-SENSITIVE", found["marking.uk"]

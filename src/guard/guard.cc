@@ -77,6 +77,9 @@ MessageReport Guard::inspect(std::string_view raw_message, const Envelope& envel
       scanner_->scan_header(name, value, report.findings);
     }
     for (const TextSegment& segment : parsed->texts) {
+      // The Subject header was scanned above (scan_header reports it as "subject"); scanning
+      // the same text again would report every finding in it twice.
+      if (segment.where == "subject") continue;
       scanner_->scan_text(segment.text, segment.where, report.findings);
     }
     report.scan_ms = milliseconds_since(start);
