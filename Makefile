@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build run test unit fuzz integration eval bench format clean
+.PHONY: all deps build run test bench format clean
 
 all: build
 
@@ -28,9 +28,9 @@ test: deps
 	@cmake --preset sanitize >/dev/null
 	@cmake --build --preset sanitize -j $(JOBS)
 	@ctest --preset sanitize
-	@cmake --preset fuzz >/dev/null
+	@SENDGUARD_FUZZ_SECONDS=$(FUZZ_SECONDS) cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS) --target fuzz_targets
-	@SENDGUARD_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --preset fuzz
+	@ctest --preset fuzz
 
 bench: build
 	@$(BUILD)/release/bench/lookalike_benchmark --benchmark_repetitions=5 \

@@ -35,6 +35,8 @@ function(sendguard_fuzz name source corpus)
   add_dependencies(fuzz_targets ${name})
   target_link_libraries(${name} PRIVATE ${ARGN} "${runtime}" pthread)
   target_link_options(${name} PRIVATE -Wl,--allow-multiple-definition)
+  # How long each target runs in CTest: SENDGUARD_FUZZ_SECONDS at configure time (the
+  # Makefile sets it from FUZZ_SECONDS).
   set(seconds $ENV{SENDGUARD_FUZZ_SECONDS})
   if(NOT seconds)
     set(seconds 20)
