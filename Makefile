@@ -35,6 +35,7 @@ test: deps
 bench: build
 	@$(BUILD)/release/bench/lookalike_benchmark --benchmark_repetitions=5 \
 	  --benchmark_report_aggregates_only=true
+	@$(BUILD)/release/bench/content_benchmark --text-mb 16 --messages 500 --runs 5
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
