@@ -31,7 +31,18 @@ struct Finding {
   int count = 1;        // how many matches of this detector at this place
   std::string excerpt;  // redacted, e.g. "NHS number 943 *** ****"; never the full value
   std::string level;    // markings only: "OFFICIAL-SENSITIVE", "SECRET", "NATO SECRET", ...
+  int rank = 0;         // markings only: the level on the common scale of marking_rank()
 };
+
+// A marking level's place on one scale shared by the UK, US, NATO and Australian schemes, so
+// that a policy can say "OFFICIAL-SENSITIVE or above" and mean the equivalents too:
+//   0 UNCLASSIFIED, NATO UNCLASSIFIED, UNOFFICIAL   1 OFFICIAL
+//   2 CUI, PROTECT                                  3 OFFICIAL-SENSITIVE, OFFICIAL:Sensitive,
+//   4 PROTECTED                                       RESTRICTED, NATO RESTRICTED
+//   5 CONFIDENTIAL, NATO CONFIDENTIAL               6 SECRET, NATO SECRET
+//   7 TOP SECRET                                    8 COSMIC TOP SECRET
+// Case and the separator in "OFFICIAL-SENSITIVE" do not matter. -1 for a name not on it.
+int marking_rank(std::string_view level);
 
 // A detector an organisation defines in its configuration.
 struct CustomDetector {

@@ -530,3 +530,19 @@ std::vector<MarkingHit> label_header(std::string_view n, std::string_view value)
 }
 
 }  // namespace sendguard::content
+
+namespace sendguard {
+
+int marking_rank(std::string_view level) {
+  std::string wanted = content::upper(level);
+  for (char& c : wanted) {
+    if (c == '_') c = ' ';
+  }
+  if (wanted == "OFFICIAL:SENSITIVE" || wanted == "OFFICIAL: SENSITIVE") return 3;
+  for (const content::Level& l : content::kLevels) {
+    if (wanted == l.written) return l.rank;
+  }
+  return -1;
+}
+
+}  // namespace sendguard

@@ -233,6 +233,7 @@ void HyperscanScanner::emit(std::string_view where, std::vector<Hit>& hits,
     f.count = static_cast<int>(list.size());
     f.excerpt = best->excerpt;
     f.level = best->level;
+    f.rank = best->rank;
     out.push_back(std::move(f));
   }
 }

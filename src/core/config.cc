@@ -8,69 +8,15 @@
 #include <sstream>
 
 #include "address/address.h"
+#include "core/config_sections.h"
 #include "core/embedded.h"
+#include "core/yaml_fields.h"
 
 namespace sendguard {
 namespace {
 
 namespace fs = std::filesystem;
-
-// "file:line: key: problem", the form editors and people both understand.
-Error config_error(const std::string& source, const YAML::Node& node, const std::string& key,
-                   const std::string& problem) {
-  std::string where = source;
-  if (node.IsDefined() && node.Mark().line >= 0) where.append(":").append(std::to_string(node.Mark().line + 1));
-  return Error{ErrorCode::kConfig, where + ": " + key + ": " + problem};
-}
-
-Result<void> check_keys(const std::string& source, const YAML::Node& map, const std::string& where,
-                        const std::set<std::string>& allowed) {
-  for (const auto& entry : map) {
-    std::string key = entry.first.as<std::string>();
-    if (!allowed.contains(key)) {
-      std::string list;
-      for (const std::string& k : allowed) list += (list.empty() ? "" : ", ") + k;
-      return std::unexpected(config_error(source, entry.first, where + key,
-                                          "unknown key (expected one of: " + list + ")"));
-    }
-  }
-  return {};
-}
-
-Result<std::vector<std::string>> string_list(const std::string& source, const YAML::Node& node,
-                                             const std::string& key) {
-  std::vector<std::string> out;
-  if (!node.IsDefined() || node.IsNull()) return out;
-  if (!node.IsSequence()) return std::unexpected(config_error(source, node, key, "expected a list"));
-  for (const auto& item : node) {
-    if (!item.IsScalar()) {
-      return std::unexpected(config_error(source, item, key, "expected a list of strings"));
-    }
-    out.push_back(item.as<std::string>());
-  }
-  return out;
-}
-
-std::string resolve(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || base_dir.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(base_dir) / path).lexically_normal().string();
-}
-
-// A whole number within [low, high], or an error naming the key.
-template <typename Number>
-Result<void> read_number(const std::string& source, const YAML::Node& node, const std::string& key,
-                         Number low, Number high, Number& out) {
-  if (!node.IsDefined()) return {};
-  long long value;
-  if (!node.IsScalar() || !YAML::convert<long long>::decode(node, value) || value < static_cast<long long>(low) ||
-      value > static_cast<long long>(high)) {
-    return std::unexpected(config_error(source, node, key,
-                                        "expected a whole number from " + std::to_string(low) +
-                                            " to " + std::to_string(high)));
-  }
-  out = static_cast<Number>(value);
-  return {};
-}
+using namespace yaml_fields;
 
 Result<void> parse_content(const std::string& source, const YAML::Node& content, ContentConfig& out) {
   if (!content.IsDefined() || content.IsNull()) return {};
@@ -146,7 +92,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
   }
   try {
     if (!root.IsMap()) return make_error(ErrorCode::kConfig, source + ": expected a mapping with version: 1");
-    if (auto ok = check_keys(source, root, "", {"version", "public_suffix_list", "recipients", "content"});
+    if (auto ok = check_keys(source, root, "", {"version", "public_suffix_list", "recipients", "content", "policy", "gateway", "store"});
         !ok) {
       return std::unexpected(ok.error());
     }
@@ -157,7 +103,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
     }
     if (YAML::Node psl = root["public_suffix_list"]; psl.IsDefined()) {
       if (!psl.IsScalar()) return std::unexpected(config_error(source, psl, "public_suffix_list", "expected a file path"));
-      config.public_suffix_list = resolve(base_dir, psl.as<std::string>());
+      config.public_suffix_list = resolve_path(base_dir, psl.as<std::string>());
     }
     YAML::Node recipients = root["recipients"];
     if (recipients.IsDefined() && !recipients.IsNull()) {
@@ -174,7 +120,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
       r.known_domains = std::move(*known);
       auto files = string_list(source, recipients["known_domains_files"], "recipients.known_domains_files");
       if (!files) return std::unexpected(files.error());
-      for (const std::string& f : *files) r.known_domains_files.push_back(resolve(base_dir, f));
+      for (const std::string& f : *files) r.known_domains_files.push_back(resolve_path(base_dir, f));
       auto trusted = string_list(source, recipients["trusted_suffixes"], "recipients.trusted_suffixes");
       if (!trusted) return std::unexpected(trusted.error());
       r.trusted_suffixes = std::move(*trusted);
@@ -197,11 +143,14 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
         if (!providers.IsScalar()) {
           return std::unexpected(config_error(source, providers, "recipients.mail_providers_file", "expected a file path"));
         }
-        r.mail_providers_file = resolve(base_dir, providers.as<std::string>());
+        r.mail_providers_file = resolve_path(base_dir, providers.as<std::string>());
       }
     }
-    if (auto ok = parse_content(source, root["content"], config.content); !ok) {
-      return std::unexpected(ok.error());
+    for (auto ok : {parse_content(source, root["content"], config.content),
+                    parse_policy_section(source, root["policy"], base_dir, config.policy),
+                    parse_gateway_section(source, root["gateway"], base_dir, config.gateway),
+                    parse_store_section(source, root["store"], config.store)}) {
+      if (!ok) return std::unexpected(ok.error());
     }
   } catch (const YAML::Exception& e) {
     return make_error(ErrorCode::kConfig, source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);

@@ -44,12 +44,83 @@ struct ContentConfig {
   MessageLimitsConfig limits;
 };
 
+// One rule of the policy. Conditions that are given must all hold; a rule with none always
+// matches. What each condition means is in policy/policy.h; the policy module checks the values
+// (levels, patterns) when it compiles the rules and names `line` in its errors.
+struct RuleConfig {
+  std::string id;
+  int line = 0;  // where the rule starts in the configuration file
+  std::string description;
+  std::vector<std::string> recipient;          // verdicts: known | new | lookalike | invalid
+  std::string recipient_scope;                 // "" (any) | internal | external
+  std::vector<std::string> recipient_domains;  // "army.mil", "*.gov.uk"
+  std::vector<std::string> detectors;          // finding ids with '*' wildcards: "secret.*"
+  std::string min_confidence;                  // "" (medium when detectors are given) | low | medium | high
+  int min_count = 1;                           // matches of those detectors, all places together
+  std::string min_level;                       // a marking level; matches markings at or above it
+  std::optional<bool> cleared;                 // false: a marking above the recipient's clearance
+  std::vector<std::string> senders;            // sender address patterns: "*@hq.example"
+  std::vector<std::string> sender_groups;      // groups from policy.sender_groups_file
+  std::optional<bool> authenticated;           // the sender logged in (SMTP AUTH) or not
+  std::vector<std::string> attachment_types;   // types by content: pdf, zip, docx, xlsx, ...
+  std::vector<std::string> attachment_names;   // file name patterns: "*.xlsx"
+  std::string action;                          // accept | tag | hold | reject | drop-recipient
+  bool overridable = false;                    // a sender may confirm past it with a justification
+  std::string reply;                           // reject, drop-recipient: a sentence for the sender
+};
+
+// Markings of `level` and below may go to domains matching `domains` ("*.mil", "partner.example").
+struct ClearanceConfig {
+  std::string level;
+  std::vector<std::string> domains;
+  int line = 0;
+};
+
+// How a sender who is sure confirms past an overridable rule.
+struct OverrideConfig {
+  std::string header = "X-Sendguard-Override";  // its value is the justification
+  std::string subject_keyword = "override";     // "[override: justification]" in the subject
+  int min_justification_chars = 10;             // shorter justifications are not accepted
+};
+
+struct PolicyConfig {
+  std::string mode = "enforce";                // enforce | monitor (record only, change nothing)
+  std::vector<std::string> internal_domains;   // the organisation's own; also known domains
+  std::string sender_groups_file;              // "group: address @domain ..." lines; default none
+  std::vector<ClearanceConfig> clearance;      // default empty: no external domain is cleared
+  OverrideConfig override_with;
+  std::string subject_prefix;                  // tag: prefix for the subject; default none
+  std::vector<RuleConfig> rules;               // first match decides, per recipient
+};
+
+// The milter daemon.
+struct GatewayConfig {
+  std::string listen = "inet:8891@127.0.0.1";  // inet:PORT@HOST or unix:PATH
+  std::string state_dir = "/var/lib/sendguard";
+  // When sendguard cannot decide (store down, stage over its time limit, internal error):
+  // tempfail (fail closed: the MTA keeps the mail queued and retries) or accept (fail open).
+  std::string on_failure = "tempfail";
+  int rcpt_time_limit_ms = 2'000;      // deciding one recipient
+  int message_time_limit_ms = 30'000;  // inspecting the message at end of data
+  int mta_timeout_s = 60;              // silence from the MTA before the connection is dropped
+  std::string postfix_config_dir = "/etc/postfix";  // where held mail is released (postsuper -c)
+  std::string postsuper = "/usr/sbin/postsuper";
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";  // sqlite (a file in the state directory) | postgresql
+  std::string postgresql_dsn;      // libpq conninfo, for backend postgresql
+};
+
 struct Config {
   std::string source = "<embedded default>";  // where it was read from, for messages
   // Public Suffix List file (Debian package "publicsuffix").
   std::string public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
   RecipientConfig recipients;
   ContentConfig content;
+  PolicyConfig policy;
+  GatewayConfig gateway;
+  StoreConfig store;
 };
 
 // Reads and validates a configuration file.

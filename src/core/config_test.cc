@@ -166,5 +166,83 @@ TEST_F(ConfigTest, EmbeddedMailProvidersIncludeTheUsualOnes) {
   }
 }
 
+TEST_F(ConfigTest, DefaultPolicyHasTheShippedRules) {
+  auto config = default_config();
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  ASSERT_GE(config->policy.rules.size(), 4u);
+  EXPECT_EQ(config->policy.rules.front().id, "lookalike-recipient");
+  EXPECT_EQ(config->policy.rules.front().action, "reject");
+  EXPECT_EQ(config->policy.mode, "enforce");
+  EXPECT_EQ(config->gateway.on_failure, "tempfail");
+  EXPECT_EQ(config->store.backend, "sqlite");
+}
+
+TEST_F(ConfigTest, ReadsPolicyGatewayAndStore) {
+  std::string path = write("sendguard.yaml", R"(version: 1
+policy:
+  mode: monitor
+  internal_domains: [example.org]
+  clearance:
+    SECRET: ["*.mil"]
+  rules:
+    - id: hold-secrets
+      when:
+        recipient: [new, lookalike]
+        finding: { detector: "secret.*", min_count: 2 }
+        authenticated: true
+      action: hold
+      overridable: true
+gateway:
+  listen: unix:/run/sendguard/milter.sock
+  state_dir: state
+  on_failure: accept
+store:
+  backend: postgresql
+  postgresql_dsn: "host=127.0.0.1 dbname=sendguard"
+)");
+  auto config = load_config(path);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->policy.mode, "monitor");
+  ASSERT_EQ(config->policy.rules.size(), 1u);
+  const RuleConfig& rule = config->policy.rules[0];
+  EXPECT_EQ(rule.line, 8);  // the line of "- id: hold-secrets"
+  EXPECT_EQ(rule.recipient, (std::vector<std::string>{"new", "lookalike"}));
+  EXPECT_EQ(rule.detectors, (std::vector<std::string>{"secret.*"}));
+  EXPECT_EQ(rule.min_count, 2);
+  EXPECT_EQ(rule.authenticated, true);
+  EXPECT_TRUE(rule.overridable);
+  EXPECT_EQ(config->policy.clearance.at(0).level, "SECRET");
+  EXPECT_EQ(config->gateway.state_dir, (dir_ / "state").string());
+  EXPECT_EQ(config->gateway.on_failure, "accept");
+  EXPECT_EQ(config->store.backend, "postgresql");
+}
+
+TEST_F(ConfigTest, PolicyMistakesAreNamedWithTheirLine) {
+  struct Case {
+    const char* yaml;
+    const char* expected;
+  } cases[] = {
+      {"version: 1\npolicy:\n  rules:\n    - id: a\n      action: block\n", ":5: policy.rules[0].action"},
+      {"version: 1\npolicy:\n  rules:\n    - id: a\n      when: { recipient: [unknown] }\n      action: tag\n",
+       "policy.rules[0].when.recipient"},
+      {"version: 1\npolicy:\n  rules:\n    - action: tag\n", "policy.rules[0].id"},
+      {"version: 1\npolicy:\n  rules:\n    - id: a\n      action: tag\n    - id: a\n      action: hold\n",
+       "used twice"},
+      {"version: 1\npolicy:\n  mode: relaxed\n", ":3: policy.mode"},
+      {"version: 1\ngateway:\n  listen: 8891\n", "gateway.listen"},
+      {"version: 1\ngateway:\n  on_failure: maybe\n", "gateway.on_failure"},
+      {"version: 1\nstore:\n  backend: postgresql\n", "store.postgresql_dsn"},
+      {"version: 1\npolicy:\n  rules:\n    - id: a\n      when: { finding: { min_count: 2 } }\n      action: tag\n",
+       "finding.detector"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    auto config = load_config(write("case" + std::to_string(n++) + ".yaml", c.yaml));
+    ASSERT_FALSE(config.has_value()) << c.yaml;
+    EXPECT_NE(config.error().message.find(c.expected), std::string::npos)
+        << c.yaml << " gave: " << config.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace sendguard
