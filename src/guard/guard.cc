@@ -1,5 +1,7 @@
 #include "guard/guard.h"
 
+#include <strings.h>
+
 #include <chrono>
 
 namespace sendguard {
@@ -25,8 +27,13 @@ bool MessageReport::flagged() const {
 
 Result<std::shared_ptr<const Guard>> Guard::build(const Config& config,
                                                   const std::vector<std::string>& extra_known_files) {
-  auto index = build_lookalike_index(config, extra_known_files);
+  // The organisation's own domains are the ones a slip most often lands beside.
+  Config with_internal = config;
+  for (const std::string& d : config.policy.internal_domains) with_internal.recipients.known_domains.push_back(d);
+  auto index = build_lookalike_index(with_internal, extra_known_files);
   if (!index) return std::unexpected(index.error());
+  auto policy = Policy::build(config.policy, config.source);
+  if (!policy) return std::unexpected(policy.error());
 
   ContentOptions content;
   for (const CustomDetectorConfig& d : config.content.custom_detectors) {
@@ -40,6 +47,7 @@ Result<std::shared_ptr<const Guard>> Guard::build(const Config& config,
   std::shared_ptr<Guard> guard(new Guard());
   guard->index_ = std::move(*index);
   guard->scanner_ = std::move(*scanner);
+  guard->policy_ = std::move(*policy);
   const MessageLimitsConfig& l = config.content.limits;
   guard->limits_.max_message_bytes = l.max_message_bytes;
   guard->limits_.max_depth = l.max_depth;
@@ -88,9 +96,37 @@ MessageReport Guard::inspect(std::string_view raw_message, const Envelope& envel
       report.findings.push_back({"unscannable", severity, u.where, 1, u.reason, ""});
     }
     report.attachments = std::move(parsed->attachments);
+    report.subject = std::move(parsed->subject);
+    for (const auto& [name, value] : parsed->headers) {
+      if (report.message_id.empty() && strcasecmp(name.c_str(), "Message-ID") == 0) {
+        report.message_id = value;
+      }
+    }
+    report.headers = std::move(parsed->headers);
   }
   for (const std::string& r : recipients) report.recipients.push_back(index_->check_address(r));
   return report;
+}
+
+Evaluation Guard::evaluate(std::string_view raw_message, const Envelope& envelope) const {
+  Evaluation out;
+  out.report = inspect(raw_message, envelope);
+  PolicyInput input;
+  input.sender = {envelope.sender.empty() ? out.report.from : envelope.sender, envelope.auth_user};
+  input.recipients = out.report.recipients;
+  input.findings = out.report.findings;
+  input.attachments = out.report.attachments;
+  input.headers = out.report.headers;
+  input.subject = out.report.subject;
+  out.decision = policy_->decide(input);
+  return out;
+}
+
+std::pair<RecipientVerdict, std::optional<RecipientDecision>> Guard::decide_recipient(std::string_view address,
+                                                                                      const Sender& sender) const {
+  RecipientVerdict verdict = index_->check_address(address);
+  std::optional<RecipientDecision> decision = policy_->decide_recipient(verdict, sender);
+  return {std::move(verdict), std::move(decision)};
 }
 
 }  // namespace sendguard

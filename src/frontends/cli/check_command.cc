@@ -12,6 +12,7 @@
 #include "frontends/cli/common.h"
 #include "frontends/cli/recipient_output.h"
 #include "guard/guard.h"
+#include "guard/report_json.h"
 
 namespace sendguard::cli {
 namespace {
@@ -64,37 +65,29 @@ Result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& i
   return files;
 }
 
-nlohmann::ordered_json finding_json(const Finding& f) {
-  nlohmann::ordered_json j;
-  j["detector"] = f.detector;
-  j["confidence"] = std::string(to_string(f.confidence));
-  j["where"] = f.where;
-  j["count"] = f.count;
-  j["excerpt"] = f.excerpt;
-  if (!f.level.empty()) j["level"] = f.level;
-  return j;
-}
-
-void write_json(std::ostream& out, const std::string& file, const MessageReport& report,
-                double total_ms) {
+void write_json(std::ostream& out, const std::string& file, const Evaluation& evaluation, double total_ms) {
+  const MessageReport& report = evaluation.report;
   nlohmann::ordered_json j;
   j["file"] = file;
   j["from"] = report.from;
   j["recipients"] = nlohmann::ordered_json::array();
   for (const auto& r : report.recipients) j["recipients"].push_back(to_json(r));
   j["findings"] = nlohmann::ordered_json::array();
-  for (const auto& f : report.findings) j["findings"].push_back(finding_json(f));
+  for (const auto& f : report.findings) j["findings"].push_back(to_json(f));
   j["attachments"] = nlohmann::ordered_json::array();
   for (const auto& a : report.attachments) {
     j["attachments"].push_back({{"filename", a.filename}, {"type", a.detected_type}, {"bytes", a.bytes}});
   }
+  j["decision"] = to_json(evaluation.decision);
   auto round = [](double ms) { return static_cast<double>(static_cast<long long>(ms * 1000 + 0.5)) / 1000; };
   j["timing"] = {{"parse_ms", round(report.parse_ms)}, {"scan_ms", round(report.scan_ms)},
                  {"total_ms", round(total_ms)}};
-  out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  out << dump_line(j) << '\n';
 }
 
-void write_text(std::ostream& out, const std::string& file, const MessageReport& report) {
+void write_text(std::ostream& out, const std::string& file, const Evaluation& evaluation) {
+  const MessageReport& report = evaluation.report;
+  const Decision& decision = evaluation.decision;
   out << file << (report.flagged() ? "  FLAGGED" : "  ok") << '\n';
   if (!report.from.empty()) out << "  from " << report.from << '\n';
   for (const auto& r : report.recipients) {
@@ -113,6 +106,14 @@ void write_text(std::ostream& out, const std::string& file, const MessageReport&
     if (!f.excerpt.empty()) out << "  \"" << f.excerpt << "\"";
     out << '\n';
   }
+  out << "  policy: " << to_string(decision.action);
+  if (!decision.rule.empty()) out << " (rule " << decision.rule << ")";
+  if (decision.monitor) out << ", monitor mode: not applied";
+  out << '\n';
+  for (const RecipientDecision& d : decision.recipients) {
+    if (d.action == Action::kAccept || d.reason.empty()) continue;
+    out << "    " << d.address << ": " << to_string(d.action) << ": " << d.reason << '\n';
+  }
 }
 
 int run(const CheckArgs& args) {
@@ -128,7 +129,9 @@ int run(const CheckArgs& args) {
     std::cerr << "sendguard: " << files.error().message << '\n';
     return 2;
   }
-  Envelope envelope{args.from, args.recipients};
+  Envelope envelope;
+  envelope.sender = args.from;
+  envelope.recipients = args.recipients;
   bool flagged = false, failed = false;
   for (const std::string& file : *files) {
     auto start = std::chrono::steady_clock::now();
@@ -145,14 +148,14 @@ int run(const CheckArgs& args) {
       failed = true;
       continue;
     }
-    MessageReport report = (*guard)->inspect(*raw, envelope);
-    flagged = flagged || report.flagged();
+    Evaluation evaluation = (*guard)->evaluate(*raw, envelope);
+    flagged = flagged || evaluation.report.flagged();
     double total_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (args.format == "json") {
-      write_json(std::cout, file, report, total_ms);
+      write_json(std::cout, file, evaluation, total_ms);
     } else {
-      write_text(std::cout, file, report);
+      write_text(std::cout, file, evaluation);
     }
   }
   std::cout.flush();

@@ -1,5 +1,7 @@
 #include "frontends/cli/recipient_output.h"
 
+#include "guard/report_json.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -7,22 +9,8 @@
 
 namespace sendguard::cli {
 
-nlohmann::ordered_json to_json(const RecipientVerdict& v) {
-  nlohmann::ordered_json j;
-  j["address"] = v.address;
-  j["domain"] = v.domain.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v.domain);
-  j["verdict"] = std::string(to_string(v.verdict));
-  j["intended"] = v.verdict == Verdict::kLookalike || v.verdict == Verdict::kKnown
-                      ? nlohmann::ordered_json(v.intended)
-                      : nlohmann::ordered_json(nullptr);
-  j["kind"] = v.kind;
-  j["score"] = static_cast<double>(static_cast<int>(v.score * 1000 + 0.5)) / 1000;
-  j["explanation"] = v.explanation;
-  return j;
-}
-
 void write_json_line(std::ostream& out, const RecipientVerdict& v) {
-  out << to_json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  out << dump_line(to_json(v)) << '\n';
 }
 
 void write_table(std::ostream& out, const std::vector<RecipientVerdict>& verdicts) {

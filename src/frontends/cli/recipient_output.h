@@ -10,8 +10,6 @@
 
 namespace sendguard::cli {
 
-nlohmann::ordered_json to_json(const RecipientVerdict& verdict);
-
 // One JSON object on one line; invalid UTF-8 in the address is replaced, never fatal.
 void write_json_line(std::ostream& out, const RecipientVerdict& verdict);
 
