@@ -13,6 +13,7 @@ namespace sendguard::cli {
 struct CommonOptions {
   std::string config_file;                 // --config; empty: the embedded default
   std::vector<std::string> known_domains;  // --known-domains, added to the configured ones
+  std::string state_dir;                   // --state-dir; empty: gateway.state_dir
 };
 
 void add_common_options(CLI::App& command, CommonOptions& options);

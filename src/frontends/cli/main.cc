@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "frontends/cli/check_command.h"
+#include "frontends/cli/gateway_commands.h"
 #include "frontends/cli/recipients_command.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,10 @@ int main(int argc, char** argv) {
   int exit_status = 0;
   sendguard::cli::add_recipients_command(app, exit_status);
   sendguard::cli::add_check_command(app, exit_status);
+  sendguard::cli::add_milter_command(app, exit_status);
+  sendguard::cli::add_quarantine_command(app, exit_status);
+  sendguard::cli::add_audit_command(app, exit_status);
+  sendguard::cli::add_config_command(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

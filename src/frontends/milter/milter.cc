@@ -1,0 +1,242 @@
+#include "frontends/milter/milter.h"
+
+#include <libmilter/mfapi.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "gateway/gateway.h"
+
+namespace sendguard::milter {
+namespace {
+
+// libmilter keeps one global set of callbacks, so the gateway they serve is global too.
+Gateway* g_gateway = nullptr;
+std::size_t g_max_message_bytes = 0;
+
+// The state of one SMTP connection; a connection may carry several transactions.
+struct Session {
+  Transaction transaction;
+  std::string raw;  // headers and body as received, up to the size limit (+1 byte to show it)
+};
+
+Session* session_of(SMFICTX* ctx) { return static_cast<Session*>(smfi_getpriv(ctx)); }
+
+std::string macro(SMFICTX* ctx, const char* name) {
+  const char* value = smfi_getsymval(ctx, const_cast<char*>(name));
+  return value ? value : "";
+}
+
+// A reply text libmilter accepts: one line, no CR/LF, '%' doubled (it is a format
+// character to the MTA), within the SMTP line length.
+std::string reply_text(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\r' || c == '\n' || c == '\t') {
+      out += ' ';
+    } else if (c == '%') {
+      out += "%%";
+    } else {
+      out += c;
+    }
+    if (out.size() > 900) {
+      out += "...";
+      break;
+    }
+  }
+  return out;
+}
+
+// Header values go out as printable ASCII: they hold only ids, levels and counts.
+std::string header_value(const std::string& value) {
+  std::string out;
+  for (unsigned char c : value) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  return out;
+}
+
+void append_raw(Session& s, const char* data, std::size_t size) {
+  std::size_t room = g_max_message_bytes + 1 > s.raw.size() ? g_max_message_bytes + 1 - s.raw.size() : 0;
+  s.raw.append(data, std::min(size, room));
+}
+
+sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR*) {
+  auto* session = new (std::nothrow) Session();
+  if (!session) return SMFIS_TEMPFAIL;
+  smfi_setpriv(ctx, session);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_mail_from(SMFICTX* ctx, char** argv) {
+  Session* s = session_of(ctx);
+  if (!s) return SMFIS_TEMPFAIL;
+  s->transaction = Transaction{};
+  s->raw.clear();
+  s->transaction.sender = argv && argv[0] ? argv[0] : "";
+  s->transaction.auth_user = macro(ctx, "{auth_authen}");
+  s->transaction.queue_id = macro(ctx, "i");
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_rcpt_to(SMFICTX* ctx, char** argv) {
+  Session* s = session_of(ctx);
+  if (!s || !argv || !argv[0]) return SMFIS_TEMPFAIL;
+  if (s->transaction.queue_id.empty()) s->transaction.queue_id = macro(ctx, "i");
+  RcptOutcome outcome = g_gateway->on_recipient(s->transaction, argv[0]);
+  switch (outcome.verb) {
+    case RcptOutcome::Verb::kContinue:
+      s->transaction.recipients.emplace_back(argv[0]);
+      return SMFIS_CONTINUE;
+    case RcptOutcome::Verb::kReject:
+      smfi_setreply(ctx, const_cast<char*>("550"), const_cast<char*>("5.7.1"),
+                    const_cast<char*>(reply_text(outcome.reply).c_str()));
+      return SMFIS_REJECT;
+    case RcptOutcome::Verb::kTempfail:
+      smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"),
+                    const_cast<char*>(reply_text(outcome.reply).c_str()));
+      return SMFIS_TEMPFAIL;
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
+  Session* s = session_of(ctx);
+  if (!s) return SMFIS_TEMPFAIL;
+  append_raw(*s, name, std::strlen(name));
+  append_raw(*s, ": ", 2);
+  append_raw(*s, value, std::strlen(value));
+  append_raw(*s, "\r\n", 2);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_end_of_headers(SMFICTX* ctx) {
+  Session* s = session_of(ctx);
+  if (!s) return SMFIS_TEMPFAIL;
+  append_raw(*s, "\r\n", 2);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_body(SMFICTX* ctx, unsigned char* chunk, size_t size) {
+  Session* s = session_of(ctx);
+  if (!s) return SMFIS_TEMPFAIL;
+  append_raw(*s, reinterpret_cast<const char*>(chunk), size);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_end_of_message(SMFICTX* ctx) {
+  Session* s = session_of(ctx);
+  if (!s) return SMFIS_TEMPFAIL;
+  // Postfix gives the queue id once the queue file exists, which is after the first RCPT.
+  if (std::string id = macro(ctx, "i"); !id.empty()) s->transaction.queue_id = id;
+  MessageOutcome outcome = g_gateway->on_message(s->transaction, s->raw);
+  s->raw.clear();
+  s->raw.shrink_to_fit();
+  switch (outcome.verb) {
+    case MessageOutcome::Verb::kReject:
+      smfi_setreply(ctx, const_cast<char*>("550"), const_cast<char*>("5.7.1"),
+                    const_cast<char*>(reply_text(outcome.reply).c_str()));
+      return SMFIS_REJECT;
+    case MessageOutcome::Verb::kTempfail:
+      smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"),
+                    const_cast<char*>(reply_text(outcome.reply).c_str()));
+      return SMFIS_TEMPFAIL;
+    case MessageOutcome::Verb::kAccept:
+      break;
+  }
+  bool ok = true;
+  for (const auto& [name, value] : outcome.add_headers) {
+    ok &= smfi_addheader(ctx, const_cast<char*>(name.c_str()), const_cast<char*>(header_value(value).c_str())) ==
+          MI_SUCCESS;
+  }
+  if (outcome.new_subject) {
+    ok &= smfi_chgheader(ctx, const_cast<char*>("Subject"), 1,
+                         const_cast<char*>(header_value(*outcome.new_subject).c_str())) == MI_SUCCESS;
+  }
+  for (const std::string& r : outcome.remove_recipients) {
+    ok &= smfi_delrcpt(ctx, const_cast<char*>(r.c_str())) == MI_SUCCESS;
+  }
+  if (outcome.quarantine_reason) {
+    if (smfi_quarantine(ctx, const_cast<char*>(reply_text(*outcome.quarantine_reason).c_str())) != MI_SUCCESS) {
+      // A message that was to be held must not slip out because the MTA refused the hold.
+      spdlog::error("{}: the MTA refused to hold the message; asking it to retry", s->transaction.queue_id);
+      smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"),
+                    const_cast<char*>("sendguard could not hold this message for review; it will be retried"));
+      return SMFIS_TEMPFAIL;
+    }
+  }
+  if (!ok) spdlog::warn("{}: the MTA refused a header or recipient change", s->transaction.queue_id);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_abort(SMFICTX* ctx) {
+  if (Session* s = session_of(ctx)) {
+    s->transaction = Transaction{};
+    s->raw.clear();
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_close(SMFICTX* ctx) {
+  delete session_of(ctx);
+  smfi_setpriv(ctx, nullptr);
+  return SMFIS_CONTINUE;
+}
+
+void log_counters(const GatewayCounters& c) {
+  spdlog::info(
+      "counters: messages {}, recipients rejected at RCPT {}, tagged {}, held {}, rejected {}, recipients dropped "
+      "{}, overrides {}, monitor-mode would-act {}, failed open {}, failed closed {}",
+      c.messages.load(), c.recipients_rejected.load(), c.tagged.load(), c.held.load(), c.rejected.load(),
+      c.recipients_dropped.load(), c.overrides.load(), c.monitored.load(), c.failed_open.load(),
+      c.failed_closed.load());
+}
+
+}  // namespace
+
+int run(const Config& config, const MilterOptions& options) {
+  auto gateway = Gateway::open(config, options.known_domains, options.state_dir);
+  if (!gateway) {
+    std::cerr << "sendguard: " << gateway.error().message << '\n';
+    return 2;
+  }
+  g_gateway = gateway->get();
+  g_max_message_bytes = config.content.limits.max_message_bytes;
+  std::string listen = options.listen.empty() ? config.gateway.listen : options.listen;
+
+  smfiDesc description{};
+  description.xxfi_name = const_cast<char*>("sendguard");
+  description.xxfi_version = SMFI_VERSION;
+  description.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_QUARANTINE;
+  description.xxfi_connect = on_connect;
+  description.xxfi_envfrom = on_mail_from;
+  description.xxfi_envrcpt = on_rcpt_to;
+  description.xxfi_header = on_header;
+  description.xxfi_eoh = on_end_of_headers;
+  description.xxfi_body = on_body;
+  description.xxfi_eom = on_end_of_message;
+  description.xxfi_abort = on_abort;
+  description.xxfi_close = on_close;
+  if (smfi_setconn(const_cast<char*>(listen.c_str())) != MI_SUCCESS ||
+      smfi_settimeout(config.gateway.mta_timeout_s) != MI_SUCCESS || smfi_register(description) != MI_SUCCESS) {
+    std::cerr << "sendguard: cannot set up the milter on " << listen << '\n';
+    return 2;
+  }
+  // Opened here rather than inside smfi_main so that a port in use is reported at once.
+  if (smfi_opensocket(1) != MI_SUCCESS) {
+    std::cerr << "sendguard: cannot listen on " << listen << " (in use, or no permission?)\n";
+    return 2;
+  }
+  spdlog::info("sendguard milter listening on {} (policy mode {}, on failure {}, state in {})", listen,
+               config.policy.mode, config.gateway.on_failure,
+               effective_state_dir(config, options.state_dir));
+  int status = smfi_main();
+  log_counters((*gateway)->counters());
+  spdlog::info("sendguard milter stopped");
+  g_gateway = nullptr;
+  return status == MI_SUCCESS ? 0 : 2;
+}
+
+}  // namespace sendguard::milter

@@ -1,0 +1,267 @@
+#include "gateway/gateway.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "guard/report_json.h"
+
+namespace sendguard {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long long milliseconds_since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+// "<bob@army.ml>" as the MTA gives it, or "bob@army.ml".
+std::string bare_address(std::string_view address) {
+  if (address.size() >= 2 && address.front() == '<' && address.back() == '>') {
+    address = address.substr(1, address.size() - 2);
+  }
+  return std::string(address);
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+
+}  // namespace
+
+std::string effective_state_dir(const Config& config, const std::string& state_dir_option) {
+  return state_dir_option.empty() ? config.gateway.state_dir : state_dir_option;
+}
+
+Result<std::unique_ptr<Store>> open_configured_store(const Config& config, const std::string& state_dir) {
+  StoreOptions options;
+  options.backend = config.store.backend;
+  options.postgresql_dsn = config.store.postgresql_dsn;
+  if (options.backend == "sqlite") {
+    std::error_code ec;
+    std::filesystem::create_directories(state_dir, ec);
+    if (ec) return make_error(ErrorCode::kIo, "cannot create the state directory " + state_dir + ": " + ec.message());
+    options.sqlite_path = (std::filesystem::path(state_dir) / "sendguard.db").string();
+  }
+  return open_store(options);
+}
+
+Result<std::unique_ptr<Gateway>> Gateway::open(const Config& config, const std::vector<std::string>& extra_known_files,
+                                               const std::string& state_dir) {
+  auto guard = Guard::build(config, extra_known_files);
+  if (!guard) return std::unexpected(guard.error());
+  auto store = open_configured_store(config, effective_state_dir(config, state_dir));
+  if (!store) return std::unexpected(store.error());
+  std::unique_ptr<Gateway> gateway(new Gateway());
+  gateway->config_ = config.gateway;
+  gateway->node_ = host_name();
+  gateway->guard_ = std::move(*guard);
+  gateway->store_ = std::move(*store);
+  return gateway;
+}
+
+RcptOutcome Gateway::fail_rcpt(const Transaction& transaction, const std::string& why) {
+  bool open = config_.on_failure == "accept";
+  std::uint64_t n = (open ? counters_.failed_open : counters_.failed_closed).fetch_add(1) + 1;
+  spdlog::warn("{} RCPT: cannot decide ({}); {} (failure #{} of this kind)", or_dash(transaction.queue_id), why,
+               open ? "accepting the recipient unchecked (on_failure: accept)"
+                    : "telling the client to retry (on_failure: tempfail)",
+               n);
+  if (open) return {};
+  return {RcptOutcome::Verb::kTempfail, "sendguard could not check this recipient just now; please try again later"};
+}
+
+MessageOutcome Gateway::fail_message(const Transaction& transaction, const std::string& why) {
+  bool open = config_.on_failure == "accept";
+  std::uint64_t n = (open ? counters_.failed_open : counters_.failed_closed).fetch_add(1) + 1;
+  spdlog::warn("{} end of data: cannot decide ({}); {} (failure #{} of this kind)", or_dash(transaction.queue_id), why,
+               open ? "delivering it unchecked (on_failure: accept)"
+                    : "leaving it queued at the MTA for a retry (on_failure: tempfail)",
+               n);
+  MessageOutcome outcome;
+  if (!open) {
+    outcome.verb = MessageOutcome::Verb::kTempfail;
+    outcome.reply = "sendguard could not check this message just now; it will be retried";
+  }
+  return outcome;
+}
+
+RcptOutcome Gateway::on_recipient(const Transaction& transaction, std::string_view recipient) {
+  Clock::time_point start = Clock::now();
+  try {
+    Sender sender{bare_address(transaction.sender), transaction.auth_user};
+    auto [verdict, decision] = guard_->decide_recipient(bare_address(recipient), sender);
+    if (milliseconds_since(start) > config_.rcpt_time_limit_ms) {
+      return fail_rcpt(transaction, "over gateway.rcpt_time_limit_ms");
+    }
+    if (!decision || (decision->action != Action::kReject && decision->action != Action::kDropRecipient)) return {};
+
+    AuditRecord record;
+    record.time = std::chrono::system_clock::now();
+    record.node = node_;
+    record.stage = "rcpt";
+    record.queue_id = transaction.queue_id;
+    record.sender = sender.address;
+    record.auth_user = sender.auth_user;
+    record.recipients = {verdict.address};
+    record.rule = decision->rule;
+    record.action = std::string(to_string(decision->action));
+    record.monitor = guard_->policy().monitor();
+    nlohmann::ordered_json details;
+    details["recipients"] = nlohmann::ordered_json::array({to_json(verdict)});
+    details["decision"] = nlohmann::ordered_json::array({to_json(*decision)});
+    record.details_json = dump_line(details);
+    auto written = store_->append_audit(record);
+    if (!written) {
+      // The recipient is refused either way, which is the safe outcome; the gap in the audit
+      // log is what needs attention.
+      spdlog::error("{} RCPT {}: could not write the audit record: {}", or_dash(transaction.queue_id), verdict.address,
+                    written.error().message);
+    }
+    if (record.monitor) {
+      counters_.monitored.fetch_add(1);
+      spdlog::info("{} RCPT {}: would {} (rule {}), monitor mode", or_dash(transaction.queue_id), verdict.address,
+                   record.action, record.rule);
+      return {};
+    }
+    counters_.recipients_rejected.fetch_add(1);
+    spdlog::info("{} RCPT {}: {} (rule {}): {}", or_dash(transaction.queue_id), verdict.address, record.action,
+                 record.rule, decision->reason);
+    return {RcptOutcome::Verb::kReject, decision->reason};
+  } catch (const std::exception& e) {
+    return fail_rcpt(transaction, std::string("internal error: ") + e.what());
+  }
+}
+
+MessageOutcome Gateway::on_message(const Transaction& transaction, std::string_view raw_message) {
+  Clock::time_point start = Clock::now();
+  try {
+    Envelope envelope;
+    envelope.sender = bare_address(transaction.sender);
+    envelope.auth_user = transaction.auth_user;
+    envelope.queue_id = transaction.queue_id;
+    for (const std::string& r : transaction.recipients) envelope.recipients.push_back(bare_address(r));
+    // Without recipients the guard would read them from the headers; the MTA always has some.
+    if (envelope.recipients.empty()) return fail_message(transaction, "no recipients in the transaction");
+    Evaluation evaluation = guard_->evaluate(raw_message, envelope);
+    if (milliseconds_since(start) > config_.message_time_limit_ms) {
+      return fail_message(transaction, "over gateway.message_time_limit_ms");
+    }
+    counters_.messages.fetch_add(1);
+    return apply(transaction, evaluation);
+  } catch (const std::exception& e) {
+    return fail_message(transaction, std::string("internal error: ") + e.what());
+  }
+}
+
+MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& evaluation) {
+  const Decision& decision = evaluation.decision;
+  const MessageReport& report = evaluation.report;
+
+  AuditRecord record;
+  record.time = std::chrono::system_clock::now();
+  record.node = node_;
+  record.stage = "eom";
+  record.queue_id = transaction.queue_id;
+  record.message_id = report.message_id;
+  record.sender = bare_address(transaction.sender);
+  record.auth_user = transaction.auth_user;
+  for (const RecipientVerdict& r : report.recipients) record.recipients.push_back(r.address);
+  record.rule = decision.rule;
+  record.action = std::string(to_string(decision.action));
+  record.monitor = decision.monitor;
+  record.override_justification = decision.override_justification;
+  nlohmann::ordered_json details;
+  details["recipients"] = nlohmann::ordered_json::array();
+  for (const RecipientVerdict& r : report.recipients) details["recipients"].push_back(to_json(r));
+  details["findings"] = nlohmann::ordered_json::array();
+  for (const Finding& f : report.findings) details["findings"].push_back(to_json(f));
+  details["attachments"] = nlohmann::ordered_json::array();
+  for (const Attachment& a : report.attachments) {
+    details["attachments"].push_back({{"filename", a.filename}, {"type", a.detected_type}, {"bytes", a.bytes}});
+  }
+  details["decision"] = to_json(decision);
+  record.details_json = dump_line(details);
+
+  auto written = store_->append_audit(record);
+  if (!written) {
+    if (decision.monitor) {
+      spdlog::error("{}: could not write the audit record: {}", or_dash(transaction.queue_id), written.error().message);
+      return {};
+    }
+    return fail_message(transaction, "audit log unavailable: " + written.error().message);
+  }
+
+  MessageOutcome outcome;
+  if (decision.monitor) {
+    if (decision.action != Action::kAccept && decision.action != Action::kTag) counters_.monitored.fetch_add(1);
+    spdlog::info("{}: would {} (rule {}), monitor mode", or_dash(transaction.queue_id), record.action,
+                 or_dash(record.rule));
+    return outcome;
+  }
+  if (!decision.override_justification.empty()) {
+    counters_.overrides.fetch_add(1);
+    spdlog::info("{}: the sender confirmed past rule {}: \"{}\"", or_dash(transaction.queue_id),
+                 or_dash(record.rule), decision.override_justification);
+  }
+  switch (decision.action) {
+    case Action::kReject:
+      counters_.rejected.fetch_add(1);
+      outcome.verb = MessageOutcome::Verb::kReject;
+      outcome.reply = decision.reply;
+      break;
+    case Action::kHold: {
+      QuarantineEntry entry;
+      entry.held_at = record.time;
+      entry.queue_id = transaction.queue_id;
+      entry.message_id = report.message_id;
+      entry.sender = record.sender;
+      entry.recipients = record.recipients;
+      entry.rule = decision.rule;
+      for (const RecipientDecision& d : decision.recipients) {
+        if (d.action == Action::kHold && !d.reason.empty()) {
+          entry.reason = d.reason;
+          break;
+        }
+      }
+      entry.location = "postfix-hold:" + config_.postfix_config_dir + ":" + transaction.queue_id;
+      auto id = store_->hold(entry);
+      if (!id) return fail_message(transaction, "quarantine index unavailable: " + id.error().message);
+      counters_.held.fetch_add(1);
+      outcome.quarantine_id = *id;
+      outcome.quarantine_reason = "sendguard " + *id + ": rule " + decision.rule;
+      outcome.add_headers.emplace_back("X-Sendguard-Quarantine-Id", *id);
+      break;
+    }
+    case Action::kDropRecipient:
+      for (std::size_t i = 0; i < decision.recipients.size() && i < transaction.recipients.size(); ++i) {
+        if (decision.recipients[i].action == Action::kDropRecipient) {
+          outcome.remove_recipients.push_back(transaction.recipients[i]);
+          counters_.recipients_dropped.fetch_add(1);
+        }
+      }
+      break;
+    case Action::kTag:
+      counters_.tagged.fetch_add(1);
+      break;
+    case Action::kAccept:
+      break;
+  }
+  if (decision.action == Action::kTag || decision.action == Action::kHold || decision.action == Action::kDropRecipient) {
+    outcome.add_headers.insert(outcome.add_headers.end(), decision.add_headers.begin(), decision.add_headers.end());
+    if (!decision.subject_prefix.empty() && !report.subject.starts_with(decision.subject_prefix)) {
+      outcome.new_subject = decision.subject_prefix + " " + report.subject;
+    }
+  }
+  spdlog::info("{}: {} (rule {}), {} recipient(s), {} finding(s)", or_dash(transaction.queue_id), record.action,
+               or_dash(record.rule), report.recipients.size(), report.findings.size());
+  return outcome;
+}
+
+}  // namespace sendguard

@@ -1,0 +1,98 @@
+// The gateway: what a mail-flow front-end (the milter) asks at each stage of an SMTP
+// transaction, answered by the guard and the policy, with every decision written to the
+// audit log and every hold to the quarantine index. The front-end only translates the
+// outcomes into its protocol's actions.
+//
+// When sendguard cannot decide (the store is unavailable, a stage ran over its time limit, an
+// unexpected error), the configured gateway.on_failure applies: tempfail (the MTA keeps the
+// mail and retries; fail closed) or accept (fail open). Each such event is logged and counted.
+//
+// Thread-safety: one Gateway serves every connection; all methods may be called concurrently.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "guard/guard.h"
+#include "store/store.h"
+
+namespace sendguard {
+
+struct GatewayCounters {
+  std::atomic<std::uint64_t> messages{0};          // end of data reached
+  std::atomic<std::uint64_t> recipients_rejected{0};  // at RCPT time
+  std::atomic<std::uint64_t> tagged{0}, held{0}, rejected{0}, recipients_dropped{0};
+  std::atomic<std::uint64_t> overrides{0};
+  std::atomic<std::uint64_t> monitored{0};          // monitor mode: would have acted
+  std::atomic<std::uint64_t> failed_open{0}, failed_closed{0};
+};
+
+// What the MTA is told about one recipient at RCPT time.
+struct RcptOutcome {
+  enum class Verb { kContinue, kReject, kTempfail };
+  Verb verb = Verb::kContinue;
+  std::string reply;  // reject, tempfail: the text of the reply (no code)
+};
+
+// What the MTA is told, and asked to do, at the end of the message.
+struct MessageOutcome {
+  enum class Verb { kAccept, kReject, kTempfail };
+  Verb verb = Verb::kAccept;
+  std::string reply;                                              // reject, tempfail
+  std::vector<std::pair<std::string, std::string>> add_headers;  // name, value
+  std::optional<std::string> new_subject;                        // replaces the Subject
+  std::vector<std::string> remove_recipients;                    // as the MTA gave them
+  std::optional<std::string> quarantine_reason;                  // hold: in the MTA's hold queue
+  std::string quarantine_id;                                     // the store's id for it
+};
+
+// One SMTP transaction as the front-end saw it.
+struct Transaction {
+  std::string queue_id;
+  std::string sender;                   // MAIL FROM, as given (angle brackets allowed)
+  std::string auth_user;                // {auth_authen}
+  std::vector<std::string> recipients;  // RCPT TO accepted so far, as given
+};
+
+class Gateway {
+ public:
+  // Builds the guard and opens the store (migrating its schema). `extra_known_files` are the
+  // --known-domains files; `state_dir` overrides gateway.state_dir when not empty.
+  static Result<std::unique_ptr<Gateway>> open(const Config& config,
+                                               const std::vector<std::string>& extra_known_files,
+                                               const std::string& state_dir);
+
+  RcptOutcome on_recipient(const Transaction& transaction, std::string_view recipient);
+  MessageOutcome on_message(const Transaction& transaction, std::string_view raw_message);
+
+  const GatewayCounters& counters() const { return counters_; }
+  const GatewayConfig& config() const { return config_; }
+  Store& store() { return *store_; }
+
+ private:
+  Gateway() = default;
+  RcptOutcome fail_rcpt(const Transaction& transaction, const std::string& why);
+  MessageOutcome fail_message(const Transaction& transaction, const std::string& why);
+  MessageOutcome apply(const Transaction& transaction, const Evaluation& evaluation);
+
+  GatewayConfig config_;
+  std::string node_;
+  std::shared_ptr<const Guard> guard_;
+  std::unique_ptr<Store> store_;
+  GatewayCounters counters_;
+};
+
+// The state directory a command uses: --state-dir when given, else gateway.state_dir.
+std::string effective_state_dir(const Config& config, const std::string& state_dir_option);
+// Opens the store the configuration names (creating the state directory for SQLite).
+Result<std::unique_ptr<Store>> open_configured_store(const Config& config, const std::string& state_dir);
+
+}  // namespace sendguard
