@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -357,12 +358,23 @@ class PostgresqlStore final : public Store {
                         bool idempotent = false) {
     for (int attempt = 0;; ++attempt) {
       if (auto ok = ensure_connected(); !ok) return std::unexpected(ok.error());
+      if (!idempotent && !in_transaction_ &&
+          std::chrono::steady_clock::now() - last_used_ > kProbeAfterIdle) {
+        // A dropped connection is not always visible from this side (the server's goodbye may
+        // still be on its way, a firewall may have forgotten the flow): an empty query finds
+        // out before the write is sent, while replacing the connection is still harmless.
+        PgResult probe(PQexec(conn_, ""));
+        if (auto ok = ensure_connected(); !ok) return std::unexpected(ok.error());
+      }
       std::vector<const char*> values;
       for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
       PgResult result(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
                                    values.data(), nullptr, nullptr, 0));
       ExecStatusType status = result.get() ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        last_used_ = std::chrono::steady_clock::now();
+        return result;
+      }
       bool connection_lost = PQstatus(conn_) != CONNECTION_OK;
       if (connection_lost && idempotent && !in_transaction_ && attempt == 0) continue;
       std::string reason =
@@ -437,6 +449,9 @@ class PostgresqlStore final : public Store {
   PGconn* conn_;
   const std::string where_;
   bool in_transaction_ = false;  // guarded by mutex_
+  // When a statement last succeeded; a write after kProbeAfterIdle checks the connection first.
+  std::chrono::steady_clock::time_point last_used_ = std::chrono::steady_clock::now();
+  static constexpr std::chrono::milliseconds kProbeAfterIdle{1000};
 };
 
 }  // namespace

@@ -692,7 +692,9 @@ TEST(PostgresqlStoreConnectionTest, ReconnectsAfterTheServerDropsTheConnection) 
   ASSERT_EQ(count_others(), 0);
   PQfinish(admin);
 
-  // A write first: it must not be the statement that discovers the broken connection.
+  // A write first, after the connection sat idle as a quiet gateway's does: it must not be the
+  // statement that discovers the broken connection, since a write cannot safely be sent twice.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   auto appended = (*store)->append_audit(sample_record());
   ASSERT_TRUE(appended) << appended.error().message;
   auto records = (*store)->audit({});
