@@ -178,6 +178,7 @@ class PostgresqlStore final : public Store {
   }
 
   Result<std::vector<AuditRecord>> audit(const AuditQuery& query) override {
+    if (auto ok = check_text("queue_id", query.queue_id); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
     std::optional<std::string> since, until, limit;
     if (query.since) since = std::to_string(to_micros(*query.since));

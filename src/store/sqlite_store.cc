@@ -101,12 +101,11 @@ class SqliteStore final : public Store {
   // Sets the connection up and applies missing migrations; the first error names the step.
   Result<void> initialise() {
     sqlite3_extended_result_codes(db_, 1);
-    if (sqlite3_busy_timeout(db_, options_.busy_timeout_ms) != SQLITE_OK)
-      return failure("busy timeout");
+    if (sqlite3_busy_timeout(db_, options_.busy_timeout_ms) != SQLITE_OK) return failure("");
     {
       Statement wal;
-      if (prepare(wal, "PRAGMA journal_mode = WAL") != SQLITE_OK) return failure("WAL mode");
-      if (sqlite3_step(wal.get()) != SQLITE_ROW) return failure("WAL mode");
+      if (prepare(wal, "PRAGMA journal_mode = WAL") != SQLITE_OK) return failure("");
+      if (sqlite3_step(wal.get()) != SQLITE_ROW) return failure("");
       if (wal.text(0) != "wal") {
         return make_error(ErrorCode::kIo, "cannot open store " + options_.sqlite_path +
                                               ": SQLite refused WAL mode (journal mode is " +
@@ -147,6 +146,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<AuditRecord>> audit(const AuditQuery& query) override {
+    if (auto ok = check_text("queue_id", query.queue_id); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
     Statement st;
     if (prepare(st,
@@ -243,6 +243,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<QuarantineEntry>> quarantine_entry(const std::string& id) override {
+    if (auto ok = check_text("quarantine id", id); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
     Statement st;
     if (prepare(st, std::string(kSelectQuarantine) + " WHERE id = ?1") != SQLITE_OK) {
@@ -332,10 +333,11 @@ class SqliteStore final : public Store {
 
   int exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
 
-  // The connection's last error, with the store and the step that failed.
+  // The connection's last error, with the store and the step that failed (none while opening).
   std::unexpected<Error> failure(std::string_view what) {
-    std::string message =
-        "store " + options_.sqlite_path + ": " + std::string(what) + ": " + sqlite3_errmsg(db_);
+    std::string message = "store " + options_.sqlite_path + ": ";
+    if (!what.empty()) message += std::string(what) + ": ";
+    message += sqlite3_errmsg(db_);
     int code = sqlite3_extended_errcode(db_) & 0xff;
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
       message += " (another connection held it longer than busy_timeout_ms=" +
@@ -357,7 +359,7 @@ class SqliteStore final : public Store {
   // before reading the version, so two processes opening a new database one after the other
   // (or at once) apply each migration once.
   Result<void> migrate() {
-    if (exec("BEGIN IMMEDIATE") != SQLITE_OK) return failure("open");
+    if (exec("BEGIN IMMEDIATE") != SQLITE_OK) return failure("");
     auto result = migrate_in_transaction();
     if (!result) {
       exec("ROLLBACK");
@@ -376,7 +378,7 @@ class SqliteStore final : public Store {
              "description TEXT NOT NULL, applied_at_us INTEGER NOT NULL DEFAULT "
              "(CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))) STRICT") !=
         SQLITE_OK) {
-      return failure("open");
+      return failure("");
     }
     auto version = read_version();
     if (!version) return std::unexpected(version.error());
@@ -439,7 +441,8 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options) {
   auto store = std::make_unique<SqliteStore>(db, options);
   if (auto ok = store->initialise(); !ok) {
     Error error = ok.error();
-    // "store x: open: file is not a database" reads better as what it is: an open that failed.
+    // "cannot open store x: file is not a database": the caller learns it was the open that
+    // failed, not some later write.
     if (error.code == ErrorCode::kIo && error.message.rfind("store ", 0) == 0) {
       error.message = "cannot open " + error.message;
     }
