@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include "store/store_internal.h"
@@ -116,6 +118,12 @@ class SqliteStore final : public Store {
     // MTA's hold queue with nothing pointing at it.
     if (exec("PRAGMA synchronous = FULL") != SQLITE_OK) return failure("synchronous mode");
     return migrate();
+  }
+
+  // Whether the last error was a lock held by another connection.
+  bool busy() const {
+    int code = sqlite3_extended_errcode(db_) & 0xff;
+    return code == SQLITE_BUSY || code == SQLITE_LOCKED;
   }
 
   Result<std::int64_t> append_audit(const AuditRecord& record) override {
@@ -338,8 +346,7 @@ class SqliteStore final : public Store {
     std::string message = "store " + options_.sqlite_path + ": ";
     if (!what.empty()) message += std::string(what) + ": ";
     message += sqlite3_errmsg(db_);
-    int code = sqlite3_extended_errcode(db_) & 0xff;
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+    if (busy()) {
       message += " (another connection held it longer than busy_timeout_ms=" +
                  std::to_string(options_.busy_timeout_ms) + ")";
     }
@@ -439,7 +446,17 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options) {
     return make_error(ErrorCode::kIo, std::move(message));
   }
   auto store = std::make_unique<SqliteStore>(db, options);
-  if (auto ok = store->initialise(); !ok) {
+  // Switching a new database to WAL, and recovering a WAL another process left, can answer
+  // "database is locked" at once instead of calling the busy handler, when several processes
+  // open the same new file together. Such an open is tried again until busy_timeout_ms is spent.
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+  auto ok = store->initialise();
+  while (!ok && store->busy() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ok = store->initialise();
+  }
+  if (!ok) {
     Error error = ok.error();
     // "cannot open store x: file is not a database": the caller learns it was the open that
     // failed, not some later write.
