@@ -1,0 +1,482 @@
+// The PostgreSQL store: several gateway nodes share one audit log and one quarantine. One libpq
+// connection per Store behind a mutex; a connection the server dropped (a restart, a failover,
+// an idle timeout) is noticed before the next statement and opened again.
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "store/store_internal.h"
+
+namespace sendguard::store_internal {
+namespace {
+
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;  // one or more statements
+};
+
+// Times are timestamptz (UTC instants); recipients are jsonb arrays, so that
+// `recipients ? 'someone@example.org'` finds a recipient. details stays text: it comes back
+// exactly as it was given, and `details::jsonb` queries it. Never edit a migration once
+// released: add the next one.
+constexpr Migration kMigrations[] = {
+    {1, "audit log and quarantine", R"sql(
+CREATE TABLE audit (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  time timestamptz NOT NULL,
+  node text NOT NULL,
+  stage text NOT NULL,
+  queue_id text NOT NULL,
+  message_id text NOT NULL,
+  sender text NOT NULL,
+  auth_user text NOT NULL,
+  recipients jsonb NOT NULL,
+  rule text NOT NULL,
+  action text NOT NULL,
+  monitor boolean NOT NULL,
+  override_justification text NOT NULL,
+  details text NOT NULL
+);
+CREATE INDEX audit_time ON audit (time);
+CREATE INDEX audit_queue_id ON audit (queue_id);
+CREATE TABLE quarantine (
+  id text PRIMARY KEY,
+  held_at timestamptz NOT NULL,
+  queue_id text NOT NULL,
+  message_id text NOT NULL,
+  sender text NOT NULL,
+  recipients jsonb NOT NULL,
+  rule text NOT NULL,
+  reason text NOT NULL,
+  location text NOT NULL,
+  state text NOT NULL CHECK (state IN ('held', 'releasing', 'released', 'discarded')),
+  changed_at timestamptz NOT NULL,
+  changed_by text NOT NULL
+);
+CREATE INDEX quarantine_state ON quarantine (state, held_at);
+CREATE INDEX quarantine_queue_id ON quarantine (queue_id);
+)sql"},
+};
+static_assert(std::size(kMigrations) == kStoreSchemaVersion);
+
+// Serialises schema migrations of one database across every process and node ("sendguar").
+constexpr const char* kMigrationLockKey = "8315168123416666482";
+
+// Timestamps cross the wire as integer microseconds since the Unix epoch, which is exact both
+// ways and independent of the session's time zone and DateStyle.
+#define SG_FROM_MICROS(p) "(timestamptz 'epoch' + " p "::int8 * interval '1 microsecond')"
+#define SG_TO_MICROS(c) "(extract(epoch FROM " c ") * 1000000)::int8"
+
+class PgResult {
+ public:
+  explicit PgResult(PGresult* result) : result_(result) {}
+  PgResult(PgResult&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
+  PgResult& operator=(PgResult&&) = delete;
+  ~PgResult() { PQclear(result_); }
+
+  PGresult* get() const { return result_; }
+  int rows() const { return PQntuples(result_); }
+  std::string text(int row, int column) const {
+    return std::string(PQgetvalue(result_, row, column), PQgetlength(result_, row, column));
+  }
+  std::int64_t integer(int row, int column) const {
+    return std::stoll(std::string(PQgetvalue(result_, row, column)));
+  }
+  bool boolean(int row, int column) const { return PQgetvalue(result_, row, column)[0] == 't'; }
+  std::string affected() const { return PQcmdTuples(result_); }
+
+ private:
+  PGresult* result_;
+};
+
+// libpq's messages end in a newline and continue on indented lines; one line reads better.
+std::string one_line(std::string message) {
+  std::string out;
+  bool space = false;
+  for (char c : message) {
+    if (c == '\n' || c == '\t' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+// Where the store is, for messages: host, port, database and user, never the password.
+Result<std::string> describe_dsn(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (!options) {
+    std::string message = error ? one_line(error) : "out of memory";
+    PQfreemem(error);
+    return make_error(ErrorCode::kConfig,
+                      "store: postgresql_dsn is not a libpq connection string: " + message);
+  }
+  std::string where;
+  for (const char* keyword : {"host", "hostaddr", "port", "dbname", "user"}) {
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+      if (std::string_view(o->keyword) == keyword && o->val && *o->val) {
+        if (!where.empty()) where += ' ';
+        where += std::string(keyword) + "=" + o->val;
+      }
+    }
+  }
+  PQconninfoFree(options);
+  return "PostgreSQL at " + (where.empty() ? std::string("(libpq defaults)") : where);
+}
+
+void ignore_notice(void*, const char*) {}
+
+class PostgresqlStore final : public Store {
+ public:
+  PostgresqlStore(PGconn* conn, std::string where) : conn_(conn), where_(std::move(where)) {
+    // CREATE TABLE IF NOT EXISTS and friends send notices; libpq would print them on stderr.
+    PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+  }
+  ~PostgresqlStore() override { PQfinish(conn_); }
+
+  Result<void> migrate() {
+    std::lock_guard lock(mutex_);
+    if (auto begun = exec("migrate schema", "BEGIN", {}); !begun) {
+      return std::unexpected(begun.error());
+    }
+    in_transaction_ = true;
+    auto result = migrate_in_transaction();
+    if (result) {
+      if (auto committed = exec("migrate schema", "COMMIT", {}); !committed) {
+        result = std::unexpected(committed.error());
+      }
+    }
+    in_transaction_ = false;
+    if (!result && PQstatus(conn_) == CONNECTION_OK) exec("migrate schema", "ROLLBACK", {});
+    return result;
+  }
+
+  Result<std::int64_t> append_audit(const AuditRecord& record) override {
+    if (auto ok = check_audit_record(record); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    auto result = exec(
+        "append to audit log",
+        "INSERT INTO audit (time, node, stage, queue_id, message_id, sender, auth_user, "
+        "recipients, rule, action, monitor, override_justification, details) "
+        "VALUES (" SG_FROM_MICROS("$1") ", $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, "
+        "$11::boolean, $12, $13) RETURNING id",
+        {std::to_string(to_micros(record.time)), record.node, record.stage, record.queue_id,
+         record.message_id, record.sender, record.auth_user, encode_recipients(record.recipients),
+         record.rule, record.action, std::string(record.monitor ? "true" : "false"),
+         record.override_justification, stored_details(record)});
+    if (!result) return std::unexpected(result.error());
+    return result->integer(0, 0);
+  }
+
+  Result<std::vector<AuditRecord>> audit(const AuditQuery& query) override {
+    if (auto ok = check_text("queue_id", query.queue_id); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    std::optional<std::string> since, until, limit;
+    if (query.since) since = std::to_string(to_micros(*query.since));
+    if (query.until) until = std::to_string(to_micros(*query.until));
+    if (query.limit != 0) limit = std::to_string(query.limit);
+    auto result = exec(
+        "read audit log",
+        "SELECT id, " SG_TO_MICROS("time") ", node, stage, queue_id, message_id, sender, "
+        "auth_user, recipients, rule, action, monitor, override_justification, details "
+        "FROM audit WHERE ($1::int8 IS NULL OR time >= " SG_FROM_MICROS("$1") ") "
+        "AND ($2::int8 IS NULL OR time < " SG_FROM_MICROS("$2") ") "
+        "AND ($3::text = '' OR queue_id = $3) ORDER BY time DESC, id DESC LIMIT $4::int8",
+        {since, until, query.queue_id, limit}, /*idempotent=*/true);
+    if (!result) return std::unexpected(result.error());
+    std::vector<AuditRecord> records;
+    for (int row = 0; row < result->rows(); ++row) {
+      AuditRecord r;
+      r.id = result->integer(row, 0);
+      r.time = from_micros(result->integer(row, 1));
+      r.node = result->text(row, 2);
+      r.stage = result->text(row, 3);
+      r.queue_id = result->text(row, 4);
+      r.message_id = result->text(row, 5);
+      r.sender = result->text(row, 6);
+      r.auth_user = result->text(row, 7);
+      auto recipients = decode_recipients(result->text(row, 8));
+      if (!recipients) return std::unexpected(recipients.error());
+      r.recipients = std::move(*recipients);
+      r.rule = result->text(row, 9);
+      r.action = result->text(row, 10);
+      r.monitor = result->boolean(row, 11);
+      r.override_justification = result->text(row, 12);
+      r.details_json = result->text(row, 13);
+      records.push_back(std::move(r));
+    }
+    return records;
+  }
+
+  Result<std::string> hold(const QuarantineEntry& entry) override {
+    if (auto ok = check_quarantine_entry(entry); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    // 80 random bits make a clash all but impossible; should one happen, draw again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto id = new_quarantine_id();
+      if (!id) return std::unexpected(id.error());
+      auto result = exec(
+          "hold message",
+          "INSERT INTO quarantine (id, held_at, queue_id, message_id, sender, recipients, rule, "
+          "reason, location, state, changed_at, changed_by) VALUES ($1, " SG_FROM_MICROS("$2") ", "
+          "$3, $4, $5, $6::jsonb, $7, $8, $9, 'held', " SG_FROM_MICROS("$2") ", $10) "
+          "ON CONFLICT (id) DO NOTHING",
+          {*id, std::to_string(to_micros(entry.held_at)), entry.queue_id, entry.message_id,
+           entry.sender, encode_recipients(entry.recipients), entry.rule, entry.reason,
+           entry.location, entry.changed_by});
+      if (!result) return std::unexpected(result.error());
+      if (result->affected() == "1") return *id;
+    }
+    return make_error(ErrorCode::kInternal,
+                      where_ + ": three random quarantine ids were all taken");
+  }
+
+  Result<std::vector<QuarantineEntry>> quarantine(std::optional<QuarantineState> state) override {
+    std::lock_guard lock(mutex_);
+    std::optional<std::string> wanted;
+    if (state) wanted = std::string(to_string(*state));
+    auto result = exec("list quarantine",
+                       std::string(kSelectQuarantine) +
+                           " WHERE ($1::text IS NULL OR state = $1) ORDER BY held_at, id",
+                       {wanted}, /*idempotent=*/true);
+    if (!result) return std::unexpected(result.error());
+    return read_entries(*result);
+  }
+
+  Result<std::optional<QuarantineEntry>> quarantine_entry(const std::string& id) override {
+    if (auto ok = check_text("quarantine id", id); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    auto result =
+        exec("read quarantine entry", std::string(kSelectQuarantine) + " WHERE id = $1", {id},
+             /*idempotent=*/true);
+    if (!result) return std::unexpected(result.error());
+    auto entries = read_entries(*result);
+    if (!entries) return std::unexpected(entries.error());
+    if (entries->empty()) return std::optional<QuarantineEntry>();
+    return std::optional<QuarantineEntry>(std::move(entries->front()));
+  }
+
+  Result<bool> transition(const std::string& id, QuarantineState from, QuarantineState to,
+                          const std::string& by) override {
+    if (auto ok = check_transition(id, from, to, by); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    // One UPDATE guarded by the expected state. Under READ COMMITTED a second UPDATE of the same
+    // row waits for the first to commit, then re-checks `state` against the new row and finds
+    // nothing to change: of two nodes racing, exactly one moves the message.
+    auto result = exec("change quarantine state",
+                       "UPDATE quarantine SET state = $3, changed_at = " SG_FROM_MICROS("$4") ", "
+                       "changed_by = $5 WHERE id = $1 AND state = $2",
+                       {id, std::string(to_string(from)), std::string(to_string(to)),
+                        std::to_string(to_micros(std::chrono::system_clock::now())), by});
+    if (!result) return std::unexpected(result.error());
+    if (result->affected() == "1") return true;
+    auto exists = exec("change quarantine state", "SELECT 1 FROM quarantine WHERE id = $1", {id},
+                       /*idempotent=*/true);
+    if (!exists) return std::unexpected(exists.error());
+    if (exists->rows() > 0) return false;
+    return make_error(ErrorCode::kInvalidInput, "no quarantined message has the id " + id);
+  }
+
+  Result<int> schema_version() override {
+    std::lock_guard lock(mutex_);
+    return read_version();
+  }
+
+ private:
+  static constexpr std::string_view kSelectQuarantine =
+      "SELECT id, " SG_TO_MICROS("held_at") ", queue_id, message_id, sender, recipients, rule, "
+      "reason, location, state, " SG_TO_MICROS("changed_at") ", changed_by FROM quarantine";
+
+  Result<std::vector<QuarantineEntry>> read_entries(const PgResult& result) {
+    std::vector<QuarantineEntry> entries;
+    for (int row = 0; row < result.rows(); ++row) {
+      QuarantineEntry e;
+      e.id = result.text(row, 0);
+      e.held_at = from_micros(result.integer(row, 1));
+      e.queue_id = result.text(row, 2);
+      e.message_id = result.text(row, 3);
+      e.sender = result.text(row, 4);
+      auto recipients = decode_recipients(result.text(row, 5));
+      if (!recipients) return std::unexpected(recipients.error());
+      e.recipients = std::move(*recipients);
+      e.rule = result.text(row, 6);
+      e.reason = result.text(row, 7);
+      e.location = result.text(row, 8);
+      auto state = quarantine_state_from_string(result.text(row, 9));
+      if (!state) {
+        return make_error(ErrorCode::kInternal, where_ + ": quarantine entry " + e.id +
+                                                    " has an unknown state " + result.text(row, 9));
+      }
+      e.state = *state;
+      e.changed_at = from_micros(result.integer(row, 10));
+      e.changed_by = result.text(row, 11);
+      entries.push_back(std::move(e));
+    }
+    return entries;
+  }
+
+  // Notices a connection the server has closed while it sat idle, and opens it again. Without
+  // this the first statement after a server restart would fail, and a write cannot simply be
+  // retried. An idle connection receives nothing unasked but the odd notice; a terminated
+  // backend sends its reason and then hangs up, so after unexpected input we wait a moment for
+  // the hang-up that usually follows.
+  Result<void> ensure_connected() {
+    int wait_ms = 0;
+    for (int i = 0; i < 4 && PQstatus(conn_) == CONNECTION_OK; ++i) {
+      pollfd readable{PQsocket(conn_), POLLIN, 0};
+      if (poll(&readable, 1, wait_ms) <= 0) break;
+      if (!PQconsumeInput(conn_)) break;
+      while (PGnotify* notify = PQnotifies(conn_)) PQfreemem(notify);
+      wait_ms = 100;
+    }
+    if (PQstatus(conn_) == CONNECTION_OK) return {};
+    // A fresh connection would run the rest of a transaction's statements outside it.
+    if (in_transaction_) {
+      return make_error(ErrorCode::kIo, where_ + ": connection lost inside a transaction: " +
+                                            one_line(PQerrorMessage(conn_)));
+    }
+    PQreset(conn_);
+    if (PQstatus(conn_) == CONNECTION_OK) return {};
+    return make_error(ErrorCode::kIo, where_ + ": connection lost and could not be opened again: " +
+                                          one_line(PQerrorMessage(conn_)));
+  }
+
+  // Runs one parameterised statement (null optionals are SQL NULL). A statement whose
+  // connection broke is sent again on a fresh connection only when `idempotent`: a write may
+  // have committed before the connection broke, and running it twice could, say, report a
+  // release as lost to someone else.
+  Result<PgResult> exec(std::string_view what, const std::string& sql,
+                        const std::vector<std::optional<std::string>>& params,
+                        bool idempotent = false) {
+    for (int attempt = 0;; ++attempt) {
+      if (auto ok = ensure_connected(); !ok) return std::unexpected(ok.error());
+      if (!idempotent && !in_transaction_ &&
+          std::chrono::steady_clock::now() - last_used_ > kProbeAfterIdle) {
+        // A dropped connection is not always visible from this side (the server's goodbye may
+        // still be on its way, a firewall may have forgotten the flow): an empty query finds
+        // out before the write is sent, while replacing the connection is still harmless.
+        PgResult probe(PQexec(conn_, ""));
+        if (auto ok = ensure_connected(); !ok) return std::unexpected(ok.error());
+      }
+      std::vector<const char*> values;
+      for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+      PgResult result(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                   values.data(), nullptr, nullptr, 0));
+      ExecStatusType status = result.get() ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        last_used_ = std::chrono::steady_clock::now();
+        return result;
+      }
+      bool connection_lost = PQstatus(conn_) != CONNECTION_OK;
+      if (connection_lost && idempotent && !in_transaction_ && attempt == 0) continue;
+      std::string reason =
+          one_line(result.get() ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_));
+      if (reason.empty()) reason = one_line(PQerrorMessage(conn_));
+      if (connection_lost && !idempotent) {
+        reason += " (the connection broke during the write; it may or may not have been applied)";
+      }
+      return make_error(ErrorCode::kIo, where_ + ": " + std::string(what) + ": " + reason);
+    }
+  }
+
+  // The script of a migration: constant SQL of several statements, which only the simple query
+  // protocol accepts.
+  Result<void> exec_script(std::string_view what, const char* sql) {
+    PgResult result(PQexec(conn_, sql));
+    if (result.get() && PQresultStatus(result.get()) == PGRES_COMMAND_OK) return {};
+    return make_error(ErrorCode::kIo,
+                      where_ + ": " + std::string(what) + ": " + one_line(PQerrorMessage(conn_)));
+  }
+
+  Result<int> read_version() {
+    auto result =
+        exec("read schema version", "SELECT coalesce(max(version), 0) FROM schema_migrations", {},
+             /*idempotent=*/true);
+    if (!result) return std::unexpected(result.error());
+    return static_cast<int>(result->integer(0, 0));
+  }
+
+  Result<void> migrate_in_transaction() {
+    // Held until COMMIT or ROLLBACK: a second node opening the same new database waits here and
+    // then finds the migrations applied.
+    if (auto locked = exec("migrate schema", "SELECT pg_advisory_xact_lock($1::int8)",
+                           {std::string(kMigrationLockKey)});
+        !locked) {
+      return std::unexpected(locked.error());
+    }
+    if (auto created = exec("migrate schema",
+                            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer "
+                            "PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT "
+                            "NULL DEFAULT now())",
+                            {});
+        !created) {
+      return std::unexpected(created.error());
+    }
+    auto version = read_version();
+    if (!version) return std::unexpected(version.error());
+    if (*version > kStoreSchemaVersion) {
+      return make_error(ErrorCode::kInternal,
+                        where_ + " has schema version " + std::to_string(*version) +
+                            ", newer than this sendguard knows (" +
+                            std::to_string(kStoreSchemaVersion) + "): upgrade sendguard");
+    }
+    for (const Migration& migration : kMigrations) {
+      if (migration.version <= *version) continue;
+      if (auto ok = exec_script("migration " + std::to_string(migration.version), migration.sql);
+          !ok) {
+        return ok;
+      }
+      if (auto recorded = exec("record migration",
+                               "INSERT INTO schema_migrations (version, description) "
+                               "VALUES ($1::integer, $2)",
+                               {std::to_string(migration.version), migration.description});
+          !recorded) {
+        return std::unexpected(recorded.error());
+      }
+    }
+    return {};
+  }
+
+  std::mutex mutex_;
+  PGconn* conn_;
+  const std::string where_;
+  bool in_transaction_ = false;  // guarded by mutex_
+  // When a statement last succeeded; a write after kProbeAfterIdle checks the connection first.
+  std::chrono::steady_clock::time_point last_used_ = std::chrono::steady_clock::now();
+  static constexpr std::chrono::milliseconds kProbeAfterIdle{1000};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_postgresql_store(const StoreOptions& options) {
+  if (options.postgresql_dsn.empty()) {
+    return make_error(ErrorCode::kConfig,
+                      "store: postgresql_dsn is empty: give a libpq connection string");
+  }
+  auto where = describe_dsn(options.postgresql_dsn);
+  if (!where) return std::unexpected(where.error());
+  // Keywords before dbname are defaults the connection string may override.
+  const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
+  const char* values[] = {"10", "sendguard", options.postgresql_dsn.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (!conn) return make_error(ErrorCode::kIo, *where + ": out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = *where + ": " + one_line(PQerrorMessage(conn));
+    PQfinish(conn);
+    return make_error(ErrorCode::kIo, std::move(message));
+  }
+  auto store = std::make_unique<PostgresqlStore>(conn, *where);
+  if (auto ok = store->migrate(); !ok) return std::unexpected(ok.error());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace sendguard::store_internal

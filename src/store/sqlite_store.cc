@@ -1,0 +1,471 @@
+// The SQLite store: one database file, WAL mode (readers never wait for the writer), one
+// connection behind a mutex. Other processes on the node (the command line releasing a message
+// while the milter runs) open their own connection; SQLite's file locks and the busy timeout
+// order their writes.
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "store/store_internal.h"
+
+namespace sendguard::store_internal {
+namespace {
+
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;  // one or more statements
+};
+
+// Times are INTEGER microseconds since 1970-01-01 UTC (datetime(time_us / 1e6, 'unixepoch')
+// shows them); recipients are JSON arrays of strings. Never edit a migration once released:
+// add the next one.
+constexpr Migration kMigrations[] = {
+    {1, "audit log and quarantine", R"sql(
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_us INTEGER NOT NULL,
+  node TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  queue_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  auth_user TEXT NOT NULL,
+  recipients TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  action TEXT NOT NULL,
+  monitor INTEGER NOT NULL CHECK (monitor IN (0, 1)),
+  override_justification TEXT NOT NULL,
+  details TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_time ON audit (time_us);
+CREATE INDEX audit_queue_id ON audit (queue_id);
+CREATE TABLE quarantine (
+  id TEXT PRIMARY KEY,
+  held_at_us INTEGER NOT NULL,
+  queue_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  recipients TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  location TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('held', 'releasing', 'released', 'discarded')),
+  changed_at_us INTEGER NOT NULL,
+  changed_by TEXT NOT NULL
+) STRICT;
+CREATE INDEX quarantine_state ON quarantine (state, held_at_us);
+CREATE INDEX quarantine_queue_id ON quarantine (queue_id);
+)sql"},
+};
+static_assert(std::size(kMigrations) == kStoreSchemaVersion);
+
+// A prepared statement that finalizes itself. Values are always bound, never spliced into SQL.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  sqlite3_stmt** out() { return &stmt_; }
+  sqlite3_stmt* get() const { return stmt_; }
+
+  int bind(int index, std::string_view text) {
+    return sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
+                               SQLITE_UTF8);
+  }
+  int bind(int index, std::int64_t value) { return sqlite3_bind_int64(stmt_, index, value); }
+  int bind_null(int index) { return sqlite3_bind_null(stmt_, index); }
+
+  std::string text(int column) const {
+    auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return data ? std::string(data, sqlite3_column_bytes(stmt_, column)) : std::string();
+  }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, StoreOptions options) : db_(db), options_(std::move(options)) {}
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+
+  // Sets the connection up and applies missing migrations; the first error names the step.
+  Result<void> initialise() {
+    sqlite3_extended_result_codes(db_, 1);
+    if (sqlite3_busy_timeout(db_, options_.busy_timeout_ms) != SQLITE_OK) return failure("");
+    {
+      Statement wal;
+      if (prepare(wal, "PRAGMA journal_mode = WAL") != SQLITE_OK) return failure("");
+      if (sqlite3_step(wal.get()) != SQLITE_ROW) return failure("");
+      if (wal.text(0) != "wal") {
+        return make_error(ErrorCode::kIo, "cannot open store " + options_.sqlite_path +
+                                              ": SQLite refused WAL mode (journal mode is " +
+                                              wal.text(0) + ")");
+      }
+    }
+    // FULL: a held message's record must survive a power cut, or the message would sit in the
+    // MTA's hold queue with nothing pointing at it.
+    if (exec("PRAGMA synchronous = FULL") != SQLITE_OK) return failure("synchronous mode");
+    return migrate();
+  }
+
+  // Whether the last error was a lock held by another connection.
+  bool busy() const {
+    int code = sqlite3_extended_errcode(db_) & 0xff;
+    return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+  }
+
+  Result<std::int64_t> append_audit(const AuditRecord& record) override {
+    if (auto ok = check_audit_record(record); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    Statement st;
+    if (prepare(st,
+                "INSERT INTO audit (time_us, node, stage, queue_id, message_id, sender, "
+                "auth_user, recipients, rule, action, monitor, override_justification, details) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") != SQLITE_OK) {
+      return failure("append to audit log");
+    }
+    st.bind(1, to_micros(record.time));
+    st.bind(2, record.node);
+    st.bind(3, record.stage);
+    st.bind(4, record.queue_id);
+    st.bind(5, record.message_id);
+    st.bind(6, record.sender);
+    st.bind(7, record.auth_user);
+    st.bind(8, encode_recipients(record.recipients));
+    st.bind(9, record.rule);
+    st.bind(10, record.action);
+    st.bind(11, std::int64_t{record.monitor ? 1 : 0});
+    st.bind(12, record.override_justification);
+    st.bind(13, stored_details(record));
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return failure("append to audit log");
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  Result<std::vector<AuditRecord>> audit(const AuditQuery& query) override {
+    if (auto ok = check_text("queue_id", query.queue_id); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    Statement st;
+    if (prepare(st,
+                "SELECT id, time_us, node, stage, queue_id, message_id, sender, auth_user, "
+                "recipients, rule, action, monitor, override_justification, details FROM audit "
+                "WHERE (?1 IS NULL OR time_us >= ?1) AND (?2 IS NULL OR time_us < ?2) "
+                "AND (?3 = '' OR queue_id = ?3) ORDER BY time_us DESC, id DESC LIMIT ?4") !=
+        SQLITE_OK) {
+      return failure("read audit log");
+    }
+    if (query.since) {
+      st.bind(1, to_micros(*query.since));
+    } else {
+      st.bind_null(1);
+    }
+    if (query.until) {
+      st.bind(2, to_micros(*query.until));
+    } else {
+      st.bind_null(2);
+    }
+    st.bind(3, query.queue_id);
+    st.bind(4, query.limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(query.limit));
+    std::vector<AuditRecord> records;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      AuditRecord r;
+      r.id = st.integer(0);
+      r.time = from_micros(st.integer(1));
+      r.node = st.text(2);
+      r.stage = st.text(3);
+      r.queue_id = st.text(4);
+      r.message_id = st.text(5);
+      r.sender = st.text(6);
+      r.auth_user = st.text(7);
+      auto recipients = decode_recipients(st.text(8));
+      if (!recipients) return std::unexpected(recipients.error());
+      r.recipients = std::move(*recipients);
+      r.rule = st.text(9);
+      r.action = st.text(10);
+      r.monitor = st.integer(11) != 0;
+      r.override_justification = st.text(12);
+      r.details_json = st.text(13);
+      records.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE) return failure("read audit log");
+    return records;
+  }
+
+  Result<std::string> hold(const QuarantineEntry& entry) override {
+    if (auto ok = check_quarantine_entry(entry); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    // 80 random bits make a clash all but impossible; should one happen, draw again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto id = new_quarantine_id();
+      if (!id) return std::unexpected(id.error());
+      Statement st;
+      if (prepare(st,
+                  "INSERT INTO quarantine (id, held_at_us, queue_id, message_id, sender, "
+                  "recipients, rule, reason, location, state, changed_at_us, changed_by) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'held', ?2, ?10)") != SQLITE_OK) {
+        return failure("hold message");
+      }
+      st.bind(1, *id);
+      st.bind(2, to_micros(entry.held_at));
+      st.bind(3, entry.queue_id);
+      st.bind(4, entry.message_id);
+      st.bind(5, entry.sender);
+      st.bind(6, encode_recipients(entry.recipients));
+      st.bind(7, entry.rule);
+      st.bind(8, entry.reason);
+      st.bind(9, entry.location);
+      st.bind(10, entry.changed_by);
+      int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_DONE) return *id;
+      if (rc != SQLITE_CONSTRAINT_PRIMARYKEY) return failure("hold message");
+    }
+    return make_error(ErrorCode::kInternal, "store " + options_.sqlite_path +
+                                                ": three random quarantine ids were all taken");
+  }
+
+  Result<std::vector<QuarantineEntry>> quarantine(std::optional<QuarantineState> state) override {
+    std::lock_guard lock(mutex_);
+    Statement st;
+    if (prepare(st, std::string(kSelectQuarantine) +
+                        " WHERE (?1 IS NULL OR state = ?1) ORDER BY held_at_us, id") != SQLITE_OK) {
+      return failure("list quarantine");
+    }
+    if (state) {
+      st.bind(1, to_string(*state));
+    } else {
+      st.bind_null(1);
+    }
+    return read_entries(st, "list quarantine");
+  }
+
+  Result<std::optional<QuarantineEntry>> quarantine_entry(const std::string& id) override {
+    if (auto ok = check_text("quarantine id", id); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    Statement st;
+    if (prepare(st, std::string(kSelectQuarantine) + " WHERE id = ?1") != SQLITE_OK) {
+      return failure("read quarantine entry");
+    }
+    st.bind(1, id);
+    auto entries = read_entries(st, "read quarantine entry");
+    if (!entries) return std::unexpected(entries.error());
+    if (entries->empty()) return std::optional<QuarantineEntry>();
+    return std::optional<QuarantineEntry>(std::move(entries->front()));
+  }
+
+  Result<bool> transition(const std::string& id, QuarantineState from, QuarantineState to,
+                          const std::string& by) override {
+    if (auto ok = check_transition(id, from, to, by); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    // One UPDATE guarded by the expected state: SQLite runs it under the database's write lock,
+    // so of two racing connections exactly one sees the old state and changes the row.
+    Statement st;
+    if (prepare(st,
+                "UPDATE quarantine SET state = ?3, changed_at_us = ?4, changed_by = ?5 "
+                "WHERE id = ?1 AND state = ?2") != SQLITE_OK) {
+      return failure("change quarantine state");
+    }
+    st.bind(1, id);
+    st.bind(2, to_string(from));
+    st.bind(3, to_string(to));
+    st.bind(4, to_micros(std::chrono::system_clock::now()));
+    st.bind(5, by);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return failure("change quarantine state");
+    if (sqlite3_changes(db_) == 1) return true;
+    Statement exists;
+    if (prepare(exists, "SELECT 1 FROM quarantine WHERE id = ?1") != SQLITE_OK) {
+      return failure("change quarantine state");
+    }
+    exists.bind(1, id);
+    int rc = sqlite3_step(exists.get());
+    if (rc == SQLITE_ROW) return false;
+    if (rc != SQLITE_DONE) return failure("change quarantine state");
+    return make_error(ErrorCode::kInvalidInput, "no quarantined message has the id " + id);
+  }
+
+  Result<int> schema_version() override {
+    std::lock_guard lock(mutex_);
+    return read_version();
+  }
+
+ private:
+  static constexpr std::string_view kSelectQuarantine =
+      "SELECT id, held_at_us, queue_id, message_id, sender, recipients, rule, reason, location, "
+      "state, changed_at_us, changed_by FROM quarantine";
+
+  Result<std::vector<QuarantineEntry>> read_entries(Statement& st, std::string_view what) {
+    std::vector<QuarantineEntry> entries;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      QuarantineEntry e;
+      e.id = st.text(0);
+      e.held_at = from_micros(st.integer(1));
+      e.queue_id = st.text(2);
+      e.message_id = st.text(3);
+      e.sender = st.text(4);
+      auto recipients = decode_recipients(st.text(5));
+      if (!recipients) return std::unexpected(recipients.error());
+      e.recipients = std::move(*recipients);
+      e.rule = st.text(6);
+      e.reason = st.text(7);
+      e.location = st.text(8);
+      auto state = quarantine_state_from_string(st.text(9));
+      if (!state) {
+        return make_error(ErrorCode::kInternal, "store " + options_.sqlite_path +
+                                                    ": quarantine entry " + e.id +
+                                                    " has an unknown state " + st.text(9));
+      }
+      e.state = *state;
+      e.changed_at = from_micros(st.integer(10));
+      e.changed_by = st.text(11);
+      entries.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return failure(what);
+    return entries;
+  }
+
+  int prepare(Statement& st, std::string_view sql) {
+    return sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), st.out(), nullptr);
+  }
+
+  int exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+
+  // The connection's last error, with the store and the step that failed (none while opening).
+  std::unexpected<Error> failure(std::string_view what) {
+    std::string message = "store " + options_.sqlite_path + ": ";
+    if (!what.empty()) message += std::string(what) + ": ";
+    message += sqlite3_errmsg(db_);
+    if (busy()) {
+      message += " (another connection held it longer than busy_timeout_ms=" +
+                 std::to_string(options_.busy_timeout_ms) + ")";
+    }
+    return make_error(ErrorCode::kIo, std::move(message));
+  }
+
+  Result<int> read_version() {
+    Statement st;
+    if (prepare(st, "SELECT coalesce(max(version), 0) FROM schema_migrations") != SQLITE_OK ||
+        sqlite3_step(st.get()) != SQLITE_ROW) {
+      return failure("read schema version");
+    }
+    return static_cast<int>(st.integer(0));
+  }
+
+  // Applies the missing migrations in one transaction. BEGIN IMMEDIATE takes the write lock
+  // before reading the version, so two processes opening a new database one after the other
+  // (or at once) apply each migration once.
+  Result<void> migrate() {
+    if (exec("BEGIN IMMEDIATE") != SQLITE_OK) return failure("");
+    auto result = migrate_in_transaction();
+    if (!result) {
+      exec("ROLLBACK");
+      return result;
+    }
+    if (exec("COMMIT") != SQLITE_OK) {
+      auto error = failure("migrate schema");
+      exec("ROLLBACK");
+      return error;
+    }
+    return {};
+  }
+
+  Result<void> migrate_in_transaction() {
+    if (exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+             "description TEXT NOT NULL, applied_at_us INTEGER NOT NULL DEFAULT "
+             "(CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))) STRICT") !=
+        SQLITE_OK) {
+      return failure("");
+    }
+    auto version = read_version();
+    if (!version) return std::unexpected(version.error());
+    if (*version > kStoreSchemaVersion) {
+      return make_error(ErrorCode::kInternal,
+                        "store " + options_.sqlite_path + " has schema version " +
+                            std::to_string(*version) + ", newer than this sendguard knows (" +
+                            std::to_string(kStoreSchemaVersion) + "): upgrade sendguard");
+    }
+    for (const Migration& migration : kMigrations) {
+      if (migration.version <= *version) continue;
+      if (exec(migration.sql) != SQLITE_OK) {
+        return failure("migration " + std::to_string(migration.version));
+      }
+      Statement st;
+      if (prepare(st,
+                  "INSERT INTO schema_migrations (version, description, applied_at_us) "
+                  "VALUES (?1, ?2, ?3)") != SQLITE_OK) {
+        return failure("record migration");
+      }
+      st.bind(1, std::int64_t{migration.version});
+      st.bind(2, migration.description);
+      st.bind(3, to_micros(std::chrono::system_clock::now()));
+      if (sqlite3_step(st.get()) != SQLITE_DONE) return failure("record migration");
+    }
+    return {};
+  }
+
+  std::mutex mutex_;
+  sqlite3* db_;
+  const StoreOptions options_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options) {
+  if (options.sqlite_path.empty()) {
+    return make_error(ErrorCode::kConfig, "store: sqlite_path is empty: name the database file");
+  }
+  if (options.busy_timeout_ms < 0) {
+    return make_error(ErrorCode::kConfig, "store: busy_timeout_ms must not be negative");
+  }
+  // Created here rather than by SQLite so that the audit log is not world-readable; SQLite gives
+  // its -wal and -shm files the database file's mode.
+  int fd = ::open(options.sqlite_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return make_error(ErrorCode::kIo,
+                      "cannot open store " + options.sqlite_path + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(options.sqlite_path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = "cannot open store " + options.sqlite_path + ": " +
+                          (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close_v2(db);
+    return make_error(ErrorCode::kIo, std::move(message));
+  }
+  auto store = std::make_unique<SqliteStore>(db, options);
+  // Switching a new database to WAL, and recovering a WAL another process left, can answer
+  // "database is locked" at once instead of calling the busy handler, when several processes
+  // open the same new file together. Such an open is tried again until busy_timeout_ms is spent.
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+  auto ok = store->initialise();
+  while (!ok && store->busy() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ok = store->initialise();
+  }
+  if (!ok) {
+    Error error = ok.error();
+    // "cannot open store x: file is not a database": the caller learns it was the open that
+    // failed, not some later write.
+    if (error.code == ErrorCode::kIo && error.message.rfind("store ", 0) == 0) {
+      error.message = "cannot open " + error.message;
+    }
+    return std::unexpected(std::move(error));
+  }
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace sendguard::store_internal

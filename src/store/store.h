@@ -1,0 +1,125 @@
+// Durable state of the gateway: the audit log of every decision and the quarantine of held
+// messages.
+//
+// One interface, two implementations. SQLite (the default) keeps everything in one file under
+// the state directory, in WAL mode, for a single gateway node. PostgreSQL (libpq) lets several
+// gateway nodes share one audit log and one quarantine. The schema is versioned; missing
+// migrations are applied, in order and in one transaction, when a store is opened. Nothing
+// outside this module speaks SQL.
+//
+// Times are stored in UTC to the microsecond (finer parts are dropped). Text must be valid UTF-8
+// without NUL bytes, on both backends alike; anything else is refused with kInvalidInput naming
+// the field, so that a record never means one thing in SQLite and fails in PostgreSQL.
+//
+// Thread-safety: a Store may be used from any number of threads at once. Several Stores (in one
+// process, in several processes, on several nodes) may share one database; transition() is what
+// keeps them from acting twice on one held message. A failing database yields Error values
+// (kIo when it cannot be reached or written), never a crash.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace sendguard {
+
+struct StoreOptions {
+  // Which implementation: "sqlite" (one node) or "postgresql" (several nodes sharing state).
+  std::string backend = "sqlite";
+  // SQLite: the database file, created (mode 0640) when missing; its directory must exist.
+  // No default here: the caller passes <state_dir>/sendguard.db.
+  std::string sqlite_path;
+  // PostgreSQL: a libpq connection string ("host=127.0.0.1 port=5432 dbname=sendguard") or URI.
+  // Passwords in it never appear in error messages. Unless it says otherwise, connecting gives up
+  // after 10 seconds.
+  std::string postgresql_dsn;
+  // SQLite: how long, in milliseconds, a write waits for another writer's lock before failing.
+  int busy_timeout_ms = 5000;
+};
+
+// One decision of the gateway, as it was taken. Secrets never reach it: details_json carries
+// redacted findings only.
+struct AuditRecord {
+  std::int64_t id = 0;  // assigned by the store, increasing
+  std::chrono::system_clock::time_point time;
+  std::string node;   // gateway host name
+  std::string stage;  // "rcpt" | "eom" | "release" | "discard" | ...
+  std::string queue_id, message_id, sender, auth_user;
+  std::vector<std::string> recipients;  // in order, kept exactly
+  std::string rule;                     // id of the rule that decided; empty when none did
+  std::string action;                   // accept | tag | hold | reject | drop-recipient | ...
+  bool monitor = false;                 // monitor mode: recorded, not enforced
+  std::string override_justification;   // empty unless the sender overrode
+  // Verdicts and redacted findings: a JSON object, stored as given. Empty means "{}".
+  std::string details_json;
+};
+
+struct AuditQuery {
+  std::optional<std::chrono::system_clock::time_point> since;  // inclusive; none: no bound
+  std::optional<std::chrono::system_clock::time_point> until;  // exclusive; none: no bound
+  std::string queue_id;                                        // empty: any queue id
+  std::size_t limit = 1000;  // at most this many records, newest first; 0: no limit
+};
+
+// kHeld → kReleasing → kReleased is a release; kReleasing → kHeld undoes a release whose
+// delivery failed; kHeld → kDiscarded is a discard. transition() refuses any other move.
+enum class QuarantineState { kHeld, kReleasing, kReleased, kDiscarded };
+std::string_view to_string(QuarantineState state);  // "held", "releasing", ...
+std::optional<QuarantineState> quarantine_state_from_string(std::string_view name);
+
+struct QuarantineEntry {
+  std::string id;  // assigned by hold(): 16 characters of base32, 80 random bits
+  std::chrono::system_clock::time_point held_at;
+  std::string queue_id, message_id, sender;
+  std::vector<std::string> recipients;  // in order, kept exactly
+  std::string rule, reason;
+  // Where the MTA holds the message, e.g. "postfix-hold:<config dir>:<queue id>".
+  std::string location;
+  QuarantineState state = QuarantineState::kHeld;    // hold() always stores kHeld
+  std::chrono::system_clock::time_point changed_at;  // hold() sets it to held_at
+  std::string changed_by;                            // operator or node behind the last transition
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Appends one record and returns the id the store gave it.
+  virtual Result<std::int64_t> append_audit(const AuditRecord& record) = 0;
+  // The records matching every filter of `query`, newest first.
+  virtual Result<std::vector<AuditRecord>> audit(const AuditQuery& query) = 0;
+
+  // Records a held message (its id, state and changed_at are ignored) and returns its new id.
+  virtual Result<std::string> hold(const QuarantineEntry& entry) = 0;
+  // Held messages in `state` (all of them when none), oldest first.
+  virtual Result<std::vector<QuarantineEntry>> quarantine(std::optional<QuarantineState> state) = 0;
+  // One entry, or none when no entry has this id.
+  virtual Result<std::optional<QuarantineEntry>> quarantine_entry(const std::string& id) = 0;
+  // Atomic compare-and-set: moves `id` from `from` to `to` only if it is in `from` now, and
+  // returns false when it was not (someone else moved it first). A release is
+  // transition(held → releasing), deliver, transition(releasing → released): only the caller
+  // that won the first step delivers, so a message is delivered once even with two operators or
+  // two gateway nodes. An unknown id or a move the state diagram lacks is kInvalidInput.
+  virtual Result<bool> transition(const std::string& id, QuarantineState from, QuarantineState to,
+                                  const std::string& by) = 0;
+
+  // The highest migration applied to the database.
+  virtual Result<int> schema_version() = 0;
+};
+
+// The schema version this build creates and understands.
+inline constexpr int kStoreSchemaVersion = 1;
+
+// Opens (creating and migrating as needed) the store `options` describe. Fails with kConfig for
+// options that name no usable store, kIo when the database cannot be opened or reached, and
+// kInternal when its schema is newer than this build understands.
+Result<std::unique_ptr<Store>> open_store(const StoreOptions& options);
+
+}  // namespace sendguard

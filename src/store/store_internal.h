@@ -1,0 +1,46 @@
+// What the SQLite and PostgreSQL stores share: input checks, encodings and the quarantine state
+// diagram, so that both backends accept and return exactly the same values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "store/store.h"
+
+namespace sendguard::store_internal {
+
+// Microseconds since 1970-01-01 UTC, rounded down; the unit both backends store.
+std::int64_t to_micros(std::chrono::system_clock::time_point time);
+std::chrono::system_clock::time_point from_micros(std::int64_t micros);
+
+// A new quarantine id: 16 characters of lowercase Crockford base32 (80 bits from getrandom).
+Result<std::string> new_quarantine_id();
+
+// Recipients travel as a JSON array of strings: unambiguous for any text, and queryable as
+// jsonb in PostgreSQL.
+std::string encode_recipients(const std::vector<std::string>& recipients);
+Result<std::vector<std::string>> decode_recipients(std::string_view json);
+
+// Checks every text field (valid UTF-8, no NUL) and that details_json is a JSON object.
+Result<void> check_audit_record(const AuditRecord& record);
+Result<void> check_quarantine_entry(const QuarantineEntry& entry);
+Result<void> check_text(std::string_view field, std::string_view value);
+
+// Whether the state diagram in store.h allows moving from `from` to `to`.
+bool transition_allowed(QuarantineState from, QuarantineState to);
+Result<void> check_transition(const std::string& id, QuarantineState from, QuarantineState to,
+                              const std::string& by);
+
+// details_json as stored: "{}" when the caller left it empty.
+std::string stored_details(const AuditRecord& record);
+
+// The implementations behind open_store().
+Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options);
+Result<std::unique_ptr<Store>> open_postgresql_store(const StoreOptions& options);
+
+}  // namespace sendguard::store_internal

@@ -1,0 +1,707 @@
+// The same cases on both backends. The PostgreSQL cases need a server: CTest runs this binary
+// through tests/integration/with-postgresql, which starts a throw-away one and sets
+// SENDGUARD_TEST_POSTGRESQL_DSN. Without it those cases fail; `--gtest_filter='Sqlite*'` runs
+// the SQLite cases alone.
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sendguard {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::system_clock;
+
+constexpr const char* kDsnVariable = "SENDGUARD_TEST_POSTGRESQL_DSN";
+
+// A fixed instant with a sub-microsecond part, which the store drops.
+system_clock::time_point at(std::int64_t seconds, std::int64_t micros = 0) {
+  return system_clock::time_point(std::chrono::seconds(1'790'000'000 + seconds)) +
+         microseconds(micros) + std::chrono::nanoseconds(1'000 - 1);
+}
+
+system_clock::time_point to_micros(system_clock::time_point time) {
+  return std::chrono::floor<microseconds>(time);
+}
+
+// Runs SQL on the test database behind the store's back.
+void run_postgresql(const std::string& dsn, const char* sql) {
+  PGconn* conn = PQconnectdb(dsn.c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PQclear(PQexec(conn, "SET client_min_messages = warning"));
+  PGresult* result = PQexec(conn, sql);
+  EXPECT_TRUE(PQresultStatus(result) == PGRES_COMMAND_OK ||
+              PQresultStatus(result) == PGRES_TUPLES_OK)
+      << sql << ": " << PQerrorMessage(conn);
+  PQclear(result);
+  PQfinish(conn);
+}
+
+void run_sqlite(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK) << sql << ": " << error;
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+// A loopback port on which nothing listens: bound, never listening, so connections are refused.
+class RefusingPort {
+ public:
+  RefusingPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~RefusingPort() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (postgresql()) {
+      const char* dsn = std::getenv(kDsnVariable);
+      ASSERT_TRUE(dsn != nullptr && *dsn != '\0')
+          << kDsnVariable
+          << " is not set: run this binary through tests/integration/with-postgresql (as "
+             "ctest does), or select the SQLite cases alone with --gtest_filter='Sqlite*'";
+      dsn_ = dsn;
+      // Every case starts from an empty database, as a new installation does.
+      ASSERT_NO_FATAL_FAILURE(
+          run_postgresql(dsn_, "DROP SCHEMA public CASCADE; CREATE SCHEMA public"));
+    } else {
+      std::string pattern =
+          (std::filesystem::temp_directory_path() / "sendguard-store-test.XXXXXX").string();
+      ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+      dir_ = pattern;
+    }
+  }
+
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  bool postgresql() const { return GetParam() == "postgresql"; }
+
+  StoreOptions options() const {
+    StoreOptions o;
+    o.backend = GetParam();
+    if (postgresql()) {
+      o.postgresql_dsn = dsn_;
+    } else {
+      o.sqlite_path = dir_ + "/sendguard.db";
+    }
+    return o;
+  }
+
+  std::unique_ptr<Store> open() {
+    auto store = open_store(options());
+    EXPECT_TRUE(store.has_value()) << store.error().message;
+    return store ? std::move(*store) : nullptr;
+  }
+
+  void run_sql(const char* sql) {
+    if (postgresql()) {
+      run_postgresql(dsn_, sql);
+    } else {
+      run_sqlite(options().sqlite_path, sql);
+    }
+  }
+
+  std::string dsn_;
+  std::string dir_;
+};
+
+AuditRecord sample_record() {
+  AuditRecord r;
+  r.time = at(0, 123456);
+  r.node = "mx1.example.org";
+  r.stage = "eom";
+  r.queue_id = "4F2A81C0D3";
+  r.message_id = "<20261128.1@example.org>";
+  r.sender = "alice@example.org";
+  r.auth_user = "alice";
+  r.recipients = {"bob@army.ml", "carol@example.com", "carol@example.com"};
+  r.rule = "lookalike-hold";
+  r.action = "hold";
+  r.monitor = true;
+  r.override_justification = "Bob asked for the file";
+  r.details_json = R"({"findings":[{"detector":"recipient.lookalike","excerpt":"army.ml"}]})";
+  return r;
+}
+
+QuarantineEntry sample_entry(std::string queue_id = "4F2A81C0D3") {
+  QuarantineEntry e;
+  e.held_at = at(10, 42);
+  e.queue_id = queue_id;
+  e.message_id = "<20261128.2@example.org>";
+  e.sender = "alice@example.org";
+  e.recipients = {"bob@army.ml", "dave@example.net"};
+  e.rule = "marking-secret";
+  e.reason = "SECRET marking to an outside domain";
+  e.location = "postfix-hold:/etc/postfix:" + queue_id;
+  e.changed_by = "mx1.example.org";
+  return e;
+}
+
+void expect_same(const AuditRecord& got, const AuditRecord& want) {
+  EXPECT_EQ(got.time, to_micros(want.time));
+  EXPECT_EQ(got.node, want.node);
+  EXPECT_EQ(got.stage, want.stage);
+  EXPECT_EQ(got.queue_id, want.queue_id);
+  EXPECT_EQ(got.message_id, want.message_id);
+  EXPECT_EQ(got.sender, want.sender);
+  EXPECT_EQ(got.auth_user, want.auth_user);
+  EXPECT_EQ(got.recipients, want.recipients);
+  EXPECT_EQ(got.rule, want.rule);
+  EXPECT_EQ(got.action, want.action);
+  EXPECT_EQ(got.monitor, want.monitor);
+  EXPECT_EQ(got.override_justification, want.override_justification);
+  EXPECT_EQ(got.details_json, want.details_json.empty() ? "{}" : want.details_json);
+}
+
+void expect_same(const QuarantineEntry& got, const QuarantineEntry& want) {
+  EXPECT_EQ(got.held_at, to_micros(want.held_at));
+  EXPECT_EQ(got.queue_id, want.queue_id);
+  EXPECT_EQ(got.message_id, want.message_id);
+  EXPECT_EQ(got.sender, want.sender);
+  EXPECT_EQ(got.recipients, want.recipients);
+  EXPECT_EQ(got.rule, want.rule);
+  EXPECT_EQ(got.reason, want.reason);
+  EXPECT_EQ(got.location, want.location);
+}
+
+TEST_P(StoreTest, CreatesSchemaAndReportsItsVersion) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  auto version = store->schema_version();
+  ASSERT_TRUE(version) << version.error().message;
+  EXPECT_EQ(*version, kStoreSchemaVersion);
+  auto entries = store->quarantine(std::nullopt);
+  ASSERT_TRUE(entries) << entries.error().message;
+  EXPECT_TRUE(entries->empty());
+  auto records = store->audit({});
+  ASSERT_TRUE(records) << records.error().message;
+  EXPECT_TRUE(records->empty());
+}
+
+TEST_P(StoreTest, ReopeningKeepsDataAndAppliesNothingTwice) {
+  std::int64_t id = 0;
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    auto appended = store->append_audit(sample_record());
+    ASSERT_TRUE(appended) << appended.error().message;
+    id = *appended;
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto store = open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->schema_version().value_or(-1), kStoreSchemaVersion);
+    auto records = store->audit({});
+    ASSERT_TRUE(records) << records.error().message;
+    ASSERT_EQ(records->size(), 1u);
+    EXPECT_EQ(records->front().id, id);
+  }
+}
+
+TEST_P(StoreTest, ConcurrentOpenersOfANewDatabaseAllSucceed) {
+  // Several nodes starting at once against an empty database: the migration runs once and
+  // nobody sees a half-made schema.
+  constexpr int kOpeners = 6;
+  std::vector<std::thread> threads;
+  std::atomic<int> opened = 0;
+  std::vector<std::string> errors(kOpeners);
+  for (int i = 0; i < kOpeners; ++i) {
+    threads.emplace_back([&, i] {
+      auto store = open_store(options());
+      if (!store) {
+        errors[i] = store.error().message;
+        return;
+      }
+      if ((*store)->schema_version().value_or(-1) == kStoreSchemaVersion) ++opened;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(opened, kOpeners);
+}
+
+TEST_P(StoreTest, AuditRecordRoundTrips) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  AuditRecord record = sample_record();
+  auto id = store->append_audit(record);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_GT(*id, 0);
+
+  AuditRecord plain;
+  plain.time = at(1);
+  plain.stage = "rcpt";
+  plain.action = "accept";
+  auto second = store->append_audit(plain);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_GT(*second, *id);
+
+  auto records = store->audit({});
+  ASSERT_TRUE(records) << records.error().message;
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].id, *second);  // newest first
+  expect_same((*records)[0], plain);
+  EXPECT_TRUE((*records)[0].recipients.empty());
+  EXPECT_EQ((*records)[1].id, *id);
+  expect_same((*records)[1], record);
+}
+
+TEST_P(StoreTest, AuditQueryFiltersBySinceUntilQueueIdAndLimit) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 6; ++i) {
+    AuditRecord r = sample_record();
+    r.time = at(i * 60);
+    r.queue_id = i % 2 == 0 ? "EVEN" : "ODD";
+    r.stage = "eom" + std::to_string(i);
+    ASSERT_TRUE(store->append_audit(r));
+  }
+  auto stages = [&](const AuditQuery& q) {
+    std::vector<std::string> out;
+    auto records = store->audit(q);
+    EXPECT_TRUE(records) << records.error().message;
+    if (records) {
+      for (const auto& r : *records) out.push_back(r.stage);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(stages({}), (V{"eom5", "eom4", "eom3", "eom2", "eom1", "eom0"}));
+  // since is inclusive, until exclusive, to the microsecond.
+  EXPECT_EQ(stages({.since = to_micros(at(120)), .until = to_micros(at(240))}),
+            (V{"eom3", "eom2"}));
+  EXPECT_EQ(stages({.since = to_micros(at(120)) + microseconds(1)}), (V{"eom5", "eom4", "eom3"}));
+  EXPECT_EQ(stages({.queue_id = "ODD"}), (V{"eom5", "eom3", "eom1"}));
+  EXPECT_EQ(stages({.since = to_micros(at(60)), .queue_id = "EVEN"}), (V{"eom4", "eom2"}));
+  EXPECT_EQ(stages({.limit = 2}), (V{"eom5", "eom4"}));
+  EXPECT_EQ(stages({.limit = 0}).size(), 6u);
+  EXPECT_TRUE(stages({.queue_id = "NONE"}).empty());
+}
+
+TEST_P(StoreTest, HoldListAndShow) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  QuarantineEntry first = sample_entry("AAA111");
+  QuarantineEntry second = sample_entry("BBB222");
+  second.held_at = first.held_at + std::chrono::seconds(5);
+  auto first_id = store->hold(first);
+  ASSERT_TRUE(first_id) << first_id.error().message;
+  auto second_id = store->hold(second);
+  ASSERT_TRUE(second_id) << second_id.error().message;
+  EXPECT_NE(*first_id, *second_id);
+  for (const auto& id : {*first_id, *second_id}) {
+    EXPECT_EQ(id.size(), 16u);
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdefghjkmnpqrstvwxyz"), std::string::npos) << id;
+  }
+
+  auto all = store->quarantine(std::nullopt);
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, *first_id);  // oldest first
+  expect_same((*all)[0], first);
+  EXPECT_EQ((*all)[0].state, QuarantineState::kHeld);
+  EXPECT_EQ((*all)[0].changed_at, to_micros(first.held_at));
+  EXPECT_EQ((*all)[0].changed_by, first.changed_by);
+  EXPECT_EQ((*all)[1].id, *second_id);
+  expect_same((*all)[1], second);
+
+  auto shown = store->quarantine_entry(*second_id);
+  ASSERT_TRUE(shown) << shown.error().message;
+  ASSERT_TRUE(shown->has_value());
+  expect_same(**shown, second);
+
+  auto missing = store->quarantine_entry("nosuchid");
+  ASSERT_TRUE(missing) << missing.error().message;
+  EXPECT_FALSE(missing->has_value());
+
+  auto released = store->quarantine(QuarantineState::kReleased);
+  ASSERT_TRUE(released);
+  EXPECT_TRUE(released->empty());
+}
+
+TEST_P(StoreTest, TransitionHappensExactlyOnce) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  auto id = store->hold(sample_entry());
+  ASSERT_TRUE(id) << id.error().message;
+
+  auto before = system_clock::now();
+  auto won = store->transition(*id, QuarantineState::kHeld, QuarantineState::kReleasing, "ops");
+  ASSERT_TRUE(won) << won.error().message;
+  EXPECT_TRUE(*won);
+  auto again = store->transition(*id, QuarantineState::kHeld, QuarantineState::kReleasing, "ops2");
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_FALSE(*again);
+  auto discard =
+      store->transition(*id, QuarantineState::kHeld, QuarantineState::kDiscarded, "ops2");
+  ASSERT_TRUE(discard);
+  EXPECT_FALSE(*discard);
+
+  auto entry = store->quarantine_entry(*id);
+  ASSERT_TRUE(entry && entry->has_value());
+  EXPECT_EQ((*entry)->state, QuarantineState::kReleasing);
+  EXPECT_EQ((*entry)->changed_by, "ops");
+  EXPECT_GE((*entry)->changed_at, std::chrono::floor<microseconds>(before));
+
+  EXPECT_TRUE(store->transition(*id, QuarantineState::kReleasing, QuarantineState::kReleased, "ops")
+                  .value_or(false));
+  auto listed = store->quarantine(QuarantineState::kReleased);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().id, *id);
+  EXPECT_TRUE(store->quarantine(QuarantineState::kHeld).value().empty());
+
+  // Moves outside the diagram, and unknown ids, are errors rather than a quiet false.
+  auto backwards =
+      store->transition(*id, QuarantineState::kReleased, QuarantineState::kHeld, "ops");
+  ASSERT_FALSE(backwards);
+  EXPECT_EQ(backwards.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(backwards.error().message.find("cannot move from released to held"), std::string::npos)
+      << backwards.error().message;
+  auto unknown =
+      store->transition("nosuchid", QuarantineState::kHeld, QuarantineState::kReleasing, "ops");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(unknown.error().message.find("nosuchid"), std::string::npos);
+}
+
+TEST_P(StoreTest, FailedDeliveryReturnsTheMessageToHeld) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  auto id = store->hold(sample_entry());
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(store->transition(*id, QuarantineState::kHeld, QuarantineState::kReleasing, "a")
+                  .value_or(false));
+  EXPECT_TRUE(store->transition(*id, QuarantineState::kReleasing, QuarantineState::kHeld, "a")
+                  .value_or(false));
+  EXPECT_TRUE(store->transition(*id, QuarantineState::kHeld, QuarantineState::kDiscarded, "b")
+                  .value_or(false));
+  EXPECT_EQ(store->quarantine_entry(*id).value()->state, QuarantineState::kDiscarded);
+}
+
+TEST_P(StoreTest, RacingReleasesHaveExactlyOneWinner) {
+  // Threads sharing one Store (one node, two operators) and threads with a Store each (several
+  // nodes on one database) all try to release the same messages at once.
+  auto shared = open();
+  ASSERT_TRUE(shared);
+  constexpr int kMessages = 10;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kMessages; ++i) {
+    auto id = shared->hold(sample_entry("Q" + std::to_string(i)));
+    ASSERT_TRUE(id) << id.error().message;
+    ids.push_back(*id);
+  }
+  constexpr int kOwnStores = 3;
+  constexpr int kSharedThreads = 3;
+  std::vector<std::unique_ptr<Store>> own;
+  for (int i = 0; i < kOwnStores; ++i) {
+    own.push_back(open());
+    ASSERT_TRUE(own.back());
+  }
+  std::vector<std::atomic<int>> wins(kMessages);
+  std::atomic<int> errors = 0;
+  std::atomic<int> ready = 0;
+  auto race = [&](Store* store, std::string who) {
+    ++ready;
+    while (ready < kOwnStores + kSharedThreads) std::this_thread::yield();
+    for (int m = 0; m < kMessages; ++m) {
+      auto won =
+          store->transition(ids[m], QuarantineState::kHeld, QuarantineState::kReleasing, who);
+      if (!won) {
+        ++errors;
+      } else if (*won) {
+        ++wins[m];
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kOwnStores; ++i) {
+    threads.emplace_back(race, own[i].get(), "node" + std::to_string(i));
+  }
+  for (int i = 0; i < kSharedThreads; ++i) {
+    threads.emplace_back(race, shared.get(), "operator" + std::to_string(i));
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors, 0);
+  for (int m = 0; m < kMessages; ++m) EXPECT_EQ(wins[m], 1) << "message " << m;
+  auto releasing = shared->quarantine(QuarantineState::kReleasing);
+  ASSERT_TRUE(releasing);
+  EXPECT_EQ(releasing->size(), static_cast<std::size_t>(kMessages));
+}
+
+TEST_P(StoreTest, AwkwardTextRoundTrips) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  const std::vector<std::string> awkward = {
+      "O'Brien \"quoted\" `back`",
+      "'); DROP TABLE audit; --",
+      "x' OR '1'='1",
+      "100% _wild_ \\backslash\\ $1 ?1 :name @p",
+      "Ünïcödé 日本語 עברית 🚀 e\u0301",
+      "line\nbreak\ttab\r",
+      "[\"not\", \"an array\"]",
+      " leading and trailing ",
+      "",
+  };
+  AuditRecord record = sample_record();
+  record.sender = awkward[0];
+  record.queue_id = awkward[1];
+  record.rule = awkward[2];
+  record.override_justification = awkward[3];
+  record.node = awkward[4];
+  record.auth_user = awkward[5];
+  record.message_id = awkward[6];
+  record.recipients = awkward;
+  record.details_json = R"({"excerpt": "O'Brien; DROP TABLE \"x\" -- 🚀", "n": [1, 2.5]})";
+  auto id = store->append_audit(record);
+  ASSERT_TRUE(id) << id.error().message;
+  auto records = store->audit({.queue_id = awkward[1]});
+  ASSERT_TRUE(records) << records.error().message;
+  ASSERT_EQ(records->size(), 1u);
+  expect_same(records->front(), record);
+
+  QuarantineEntry entry = sample_entry(awkward[2]);
+  entry.sender = awkward[4];
+  entry.reason = awkward[3];
+  entry.location = "postfix-hold:/etc/postfix dir/'x':" + awkward[1];
+  entry.recipients = awkward;
+  auto held = store->hold(entry);
+  ASSERT_TRUE(held) << held.error().message;
+  auto shown = store->quarantine_entry(*held);
+  ASSERT_TRUE(shown && shown->has_value());
+  expect_same(**shown, entry);
+  auto by = awkward[1];
+  ASSERT_TRUE(store->transition(*held, QuarantineState::kHeld, QuarantineState::kReleasing, by)
+                  .value_or(false));
+  EXPECT_EQ(store->quarantine_entry(*held).value()->changed_by, by);
+
+  // The tables are all still there.
+  EXPECT_EQ(store->audit({}).value().size(), 1u);
+  EXPECT_EQ(store->schema_version().value_or(-1), kStoreSchemaVersion);
+}
+
+TEST_P(StoreTest, RefusesTextNeitherBackendCanKeepExactly) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  AuditRecord bad_utf8 = sample_record();
+  bad_utf8.sender = "alice\xff@example.org";
+  auto r1 = store->append_audit(bad_utf8);
+  ASSERT_FALSE(r1);
+  EXPECT_EQ(r1.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(r1.error().message.find("sender is not valid UTF-8"), std::string::npos)
+      << r1.error().message;
+
+  AuditRecord nul = sample_record();
+  nul.recipients.push_back(std::string("bob\0@x", 7));
+  auto r2 = store->append_audit(nul);
+  ASSERT_FALSE(r2);
+  EXPECT_NE(r2.error().message.find("recipient contains a NUL byte"), std::string::npos)
+      << r2.error().message;
+
+  AuditRecord not_object = sample_record();
+  not_object.details_json = "[1, 2]";
+  auto r3 = store->append_audit(not_object);
+  ASSERT_FALSE(r3);
+  EXPECT_NE(r3.error().message.find("details_json is not a JSON object"), std::string::npos);
+
+  QuarantineEntry entry = sample_entry();
+  entry.location = "\xc0\xaf";  // an overlong '/'
+  auto r4 = store->hold(entry);
+  ASSERT_FALSE(r4);
+  EXPECT_NE(r4.error().message.find("location is not valid UTF-8"), std::string::npos);
+
+  EXPECT_TRUE(store->audit({}).value().empty());
+  EXPECT_TRUE(store->quarantine(std::nullopt).value().empty());
+}
+
+TEST_P(StoreTest, UnreachableStoreGivesAClearError) {
+  StoreOptions o = options();
+  std::string where;
+  RefusingPort refusing;
+  if (postgresql()) {
+    o.postgresql_dsn = "host=127.0.0.1 port=" + std::to_string(refusing.port()) +
+                       " dbname=sendguard password=hunter2 connect_timeout=5";
+    where = "PostgreSQL at host=127.0.0.1 port=" + std::to_string(refusing.port()) +
+            " dbname=sendguard: ";
+  } else {
+    o.sqlite_path = dir_ + "/no/such/dir/sendguard.db";
+    where = "cannot open store " + o.sqlite_path + ": ";
+  }
+  auto store = open_store(o);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, ErrorCode::kIo);
+  EXPECT_EQ(store.error().message.rfind(where, 0), 0u) << store.error().message;
+  if (postgresql()) {
+    EXPECT_NE(store.error().message.find("Connection refused"), std::string::npos)
+        << store.error().message;
+    EXPECT_EQ(store.error().message.find("hunter2"), std::string::npos) << store.error().message;
+    EXPECT_EQ(store.error().message.find('\n'), std::string::npos) << store.error().message;
+  } else {
+    EXPECT_NE(store.error().message.find("No such file or directory"), std::string::npos)
+        << store.error().message;
+  }
+}
+
+TEST_P(StoreTest, MisconfiguredStoreGivesAClearError) {
+  StoreOptions o = options();
+  o.sqlite_path.clear();
+  o.postgresql_dsn.clear();
+  auto empty = open_store(o);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::kConfig);
+  EXPECT_NE(
+      empty.error().message.find(postgresql() ? "postgresql_dsn is empty" : "sqlite_path is empty"),
+      std::string::npos)
+      << empty.error().message;
+
+  if (postgresql()) {
+    o.postgresql_dsn = "host=127.0.0.1 bogus_option=1";
+    auto bad = open_store(o);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::kConfig);
+    EXPECT_NE(bad.error().message.find("bogus_option"), std::string::npos) << bad.error().message;
+  } else {
+    // A file that is not a database.
+    o.sqlite_path = dir_ + "/notes.txt";
+    {
+      std::FILE* f = std::fopen(o.sqlite_path.c_str(), "w");
+      ASSERT_NE(f, nullptr);
+      std::fputs("these are not the tables you are looking for\n", f);
+      std::fclose(f);
+    }
+    auto bad = open_store(o);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::kIo);
+    EXPECT_EQ(bad.error().message.rfind("cannot open store " + o.sqlite_path + ": ", 0), 0u)
+        << bad.error().message;
+    EXPECT_EQ(bad.error().message,
+              "cannot open store " + o.sqlite_path + ": file is not a database");
+  }
+
+  o.backend = "mysql";
+  auto unknown = open_store(o);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kConfig);
+  EXPECT_NE(unknown.error().message.find("'mysql' is unknown"), std::string::npos);
+}
+
+TEST_P(StoreTest, RefusesASchemaNewerThanItKnows) {
+  { ASSERT_TRUE(open()); }
+  run_sql("INSERT INTO schema_migrations (version, description) VALUES (99, 'from the future')");
+  auto store = open_store(options());
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, ErrorCode::kInternal);
+  EXPECT_NE(store.error().message.find("schema version 99, newer than this sendguard knows"),
+            std::string::npos)
+      << store.error().message;
+}
+
+std::string backend_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, ::testing::Values("sqlite"), backend_name);
+INSTANTIATE_TEST_SUITE_P(Postgresql, StoreTest, ::testing::Values("postgresql"), backend_name);
+
+TEST(SqliteStoreFileTest, UsesWalModeAndAFileOthersCannotRead) {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "sendguard-store-test.XXXXXX").string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  StoreOptions o;
+  o.sqlite_path = pattern + "/sendguard.db";
+  {
+    auto store = open_store(o);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->append_audit(sample_record()));
+
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(o.sqlite_path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    struct stat info {};
+    ASSERT_EQ(stat(o.sqlite_path.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0007, 0u);
+  }
+  std::filesystem::remove_all(pattern);
+}
+
+TEST(PostgresqlStoreConnectionTest, ReconnectsAfterTheServerDropsTheConnection) {
+  const char* dsn = std::getenv(kDsnVariable);
+  ASSERT_TRUE(dsn != nullptr && *dsn != '\0')
+      << kDsnVariable << " is not set: run this binary through tests/integration/with-postgresql";
+  ASSERT_NO_FATAL_FAILURE(run_postgresql(dsn, "DROP SCHEMA public CASCADE; CREATE SCHEMA public"));
+  StoreOptions o;
+  o.backend = "postgresql";
+  o.postgresql_dsn = dsn;
+  auto store = open_store(o);
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_TRUE((*store)->append_audit(sample_record()));
+
+  // What a server restart or an administrator's pg_terminate_backend does to idle connections.
+  PGconn* admin = PQconnectdb(dsn);
+  ASSERT_EQ(PQstatus(admin), CONNECTION_OK);
+  auto count_others = [&] {
+    PGresult* r = PQexec(admin,
+                         "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                         "current_database() AND pid <> pg_backend_pid()");
+    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    return n;
+  };
+  ASSERT_EQ(count_others(), 1);
+  PQclear(PQexec(admin,
+                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                 "current_database() AND pid <> pg_backend_pid()"));
+  for (int i = 0; i < 100 && count_others() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(count_others(), 0);
+  PQfinish(admin);
+
+  // A write first, after the connection sat idle as a quiet gateway's does: it must not be the
+  // statement that discovers the broken connection, since a write cannot safely be sent twice.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto appended = (*store)->append_audit(sample_record());
+  ASSERT_TRUE(appended) << appended.error().message;
+  auto records = (*store)->audit({});
+  ASSERT_TRUE(records) << records.error().message;
+  EXPECT_EQ(records->size(), 2u);
+}
+
+}  // namespace
+}  // namespace sendguard
