@@ -54,15 +54,21 @@ Result<std::unique_ptr<Store>> open_configured_store(const Config& config, const
 
 Result<std::unique_ptr<Gateway>> Gateway::open(const Config& config, const std::vector<std::string>& extra_known_files,
                                                const std::string& state_dir) {
-  auto guard = Guard::build(config, extra_known_files);
-  if (!guard) return std::unexpected(guard.error());
   auto store = open_configured_store(config, effective_state_dir(config, state_dir));
   if (!store) return std::unexpected(store.error());
+  return open_with_store(config, extra_known_files, std::move(*store));
+}
+
+Result<std::unique_ptr<Gateway>> Gateway::open_with_store(const Config& config,
+                                                          const std::vector<std::string>& extra_known_files,
+                                                          std::unique_ptr<Store> store) {
+  auto guard = Guard::build(config, extra_known_files);
+  if (!guard) return std::unexpected(guard.error());
   std::unique_ptr<Gateway> gateway(new Gateway());
   gateway->config_ = config.gateway;
   gateway->node_ = host_name();
   gateway->guard_ = std::move(*guard);
-  gateway->store_ = std::move(*store);
+  gateway->store_ = std::move(store);
   return gateway;
 }
 

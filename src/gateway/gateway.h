@@ -70,6 +70,11 @@ class Gateway {
                                                const std::vector<std::string>& extra_known_files,
                                                const std::string& state_dir);
 
+  // As open(), with a store the caller opened (several gateways may share one database).
+  static Result<std::unique_ptr<Gateway>> open_with_store(const Config& config,
+                                                          const std::vector<std::string>& extra_known_files,
+                                                          std::unique_ptr<Store> store);
+
   RcptOutcome on_recipient(const Transaction& transaction, std::string_view recipient);
   MessageOutcome on_message(const Transaction& transaction, std::string_view raw_message);
 

@@ -206,7 +206,7 @@ Result<void> check_quarantine_entry(const QuarantineEntry& entry) {
 bool transition_allowed(QuarantineState from, QuarantineState to) {
   using S = QuarantineState;
   return (from == S::kHeld && (to == S::kReleasing || to == S::kDiscarded)) ||
-         (from == S::kReleasing && (to == S::kReleased || to == S::kHeld));
+         (from == S::kReleasing && (to == S::kReleased || to == S::kDiscarded || to == S::kHeld));
 }
 
 Result<void> check_transition(const std::string& id, QuarantineState from, QuarantineState to,

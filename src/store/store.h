@@ -69,7 +69,8 @@ struct AuditQuery {
 };
 
 // kHeld → kReleasing → kReleased is a release; kReleasing → kHeld undoes a release whose
-// delivery failed; kHeld → kDiscarded is a discard. transition() refuses any other move.
+// delivery failed; kHeld → kDiscarded is a discard, and so is kHeld → kReleasing → kDiscarded
+// (claiming the entry first, so that a release and a discard cannot both reach the MTA). transition() refuses any other move.
 enum class QuarantineState { kHeld, kReleasing, kReleased, kDiscarded };
 std::string_view to_string(QuarantineState state);  // "held", "releasing", ...
 std::optional<QuarantineState> quarantine_state_from_string(std::string_view name);

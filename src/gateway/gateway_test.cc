@@ -1,0 +1,192 @@
+#include "gateway/gateway.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace sendguard {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A store whose every write fails, as a database that went away would: the gateway must then
+// apply gateway.on_failure rather than pass or lose the message.
+class UnavailableStore : public Store {
+ public:
+  Result<std::int64_t> append_audit(const AuditRecord&) override { return down(); }
+  Result<std::vector<AuditRecord>> audit(const AuditQuery&) override { return down(); }
+  Result<std::string> hold(const QuarantineEntry&) override { return down(); }
+  Result<std::vector<QuarantineEntry>> quarantine(std::optional<QuarantineState>) override { return down(); }
+  Result<std::optional<QuarantineEntry>> quarantine_entry(const std::string&) override { return down(); }
+  Result<bool> transition(const std::string&, QuarantineState, QuarantineState, const std::string&) override {
+    return down();
+  }
+  Result<int> schema_version() override { return down(); }
+
+ private:
+  static std::unexpected<Error> down() { return make_error(ErrorCode::kIo, "database unreachable"); }
+};
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sendguard-gateway-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    auto config = default_config();
+    ASSERT_TRUE(config.has_value()) << config.error().message;
+    config_ = *config;
+    config_.recipients.known_domains = {"army.mil", "partner.example"};
+    config_.policy.internal_domains = {"example.org"};
+    config_.gateway.state_dir = dir_.string();
+    config_.gateway.postfix_config_dir = "/etc/postfix-test";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<Gateway> open() {
+    auto gateway = Gateway::open(config_, {}, "");
+    EXPECT_TRUE(gateway.has_value()) << gateway.error().message;
+    return gateway ? std::move(*gateway) : nullptr;
+  }
+
+  static std::string message(const std::string& subject, const std::string& body) {
+    return "From: Alice <alice@example.org>\r\nTo: bob@somewhere.net\r\nSubject: " + subject +
+           "\r\nMessage-ID: <m1@example.org>\r\n\r\n" + body + "\r\n";
+  }
+
+  fs::path dir_;
+  Config config_;
+};
+
+Transaction transaction(std::vector<std::string> recipients) {
+  return Transaction{"4XyZ12", "<alice@example.org>", "alice", std::move(recipients)};
+}
+
+TEST_F(GatewayTest, LookalikeRecipientIsRefusedAtRcptAndAudited) {
+  auto gateway = open();
+  RcptOutcome outcome = gateway->on_recipient(transaction({}), "<bob@army.ml>");
+  EXPECT_EQ(outcome.verb, RcptOutcome::Verb::kReject);
+  EXPECT_NE(outcome.reply.find("Did you mean bob@army.mil?"), std::string::npos) << outcome.reply;
+  EXPECT_EQ(gateway->on_recipient(transaction({}), "<bob@army.mil>").verb, RcptOutcome::Verb::kContinue);
+
+  auto records = gateway->store().audit({});
+  ASSERT_TRUE(records.has_value());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].stage, "rcpt");
+  EXPECT_EQ((*records)[0].action, "reject");
+  EXPECT_EQ((*records)[0].rule, "lookalike-recipient");
+  EXPECT_EQ((*records)[0].recipients, std::vector<std::string>{"bob@army.ml"});
+  EXPECT_EQ((*records)[0].queue_id, "4XyZ12");
+  EXPECT_EQ(gateway->counters().recipients_rejected.load(), 1u);
+}
+
+TEST_F(GatewayTest, MarkedMailToUnknownDomainIsHeldWithAQuarantineEntry) {
+  auto gateway = open();
+  MessageOutcome outcome = gateway->on_message(
+      transaction({"<carol@unknown-firm.com>"}),
+      message("Budget", "OFFICIAL-SENSITIVE\r\n\r\nThe figures for next year.\r\n\r\nOFFICIAL-SENSITIVE"));
+  EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
+  ASSERT_TRUE(outcome.quarantine_reason.has_value());
+  ASSERT_FALSE(outcome.quarantine_id.empty());
+  auto entry = gateway->store().quarantine_entry(outcome.quarantine_id);
+  ASSERT_TRUE(entry.has_value() && entry->has_value());
+  EXPECT_EQ((*entry)->queue_id, "4XyZ12");
+  EXPECT_EQ((*entry)->location, "postfix-hold:/etc/postfix-test:4XyZ12");
+  EXPECT_EQ((*entry)->rule, "marked-to-unknown-domain");
+  EXPECT_EQ((*entry)->recipients, std::vector<std::string>{"carol@unknown-firm.com"});
+  EXPECT_EQ((*entry)->message_id, "<m1@example.org>");
+
+  auto records = gateway->store().audit({});
+  ASSERT_TRUE(records.has_value());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].action, "hold");
+  auto details = nlohmann::json::parse((*records)[0].details_json);
+  EXPECT_EQ(details["findings"][0]["detector"], "marking.uk");
+}
+
+TEST_F(GatewayTest, OrdinaryMailIsTaggedAndSecretsStayOutOfTheAuditLog) {
+  auto gateway = open();
+  MessageOutcome outcome =
+      gateway->on_message(transaction({"<bob@army.mil>"}),
+                          message("Login", "The password is: Tr0ub4dor&3xq!\r\nAnd card 4556 7375 8689 9855 too."));
+  EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
+  EXPECT_FALSE(outcome.quarantine_reason.has_value());
+  bool tagged = false;
+  for (const auto& [name, value] : outcome.add_headers) tagged |= name == "X-Sendguard-Action" && value == "tag";
+  EXPECT_TRUE(tagged);
+  auto records = gateway->store().audit({});
+  ASSERT_TRUE(records.has_value() && !records->empty());
+  EXPECT_EQ((*records)[0].details_json.find("Tr0ub4dor&3xq!"), std::string::npos);
+  EXPECT_EQ((*records)[0].details_json.find("4556 7375 8689 9855"), std::string::npos);
+  EXPECT_EQ((*records)[0].details_json.find("4556737586899855"), std::string::npos);
+}
+
+TEST_F(GatewayTest, MonitorModeChangesNothingButRecordsWhatItWouldHaveDone) {
+  config_.policy.mode = "monitor";
+  auto gateway = open();
+  EXPECT_EQ(gateway->on_recipient(transaction({}), "<bob@army.ml>").verb, RcptOutcome::Verb::kContinue);
+  MessageOutcome outcome = gateway->on_message(transaction({"<carol@unknown-firm.com>"}),
+                                               message("x", "OFFICIAL-SENSITIVE\r\n\r\nFigures.\r\n"));
+  EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
+  EXPECT_FALSE(outcome.quarantine_reason.has_value());
+  EXPECT_TRUE(outcome.add_headers.empty());
+  auto records = gateway->store().audit({});
+  ASSERT_TRUE(records.has_value());
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_TRUE((*records)[0].monitor);
+  EXPECT_EQ((*records)[0].action, "hold");
+  EXPECT_TRUE((*records)[1].monitor);
+  EXPECT_EQ((*records)[1].action, "reject");
+  auto held = gateway->store().quarantine(QuarantineState::kHeld);
+  ASSERT_TRUE(held.has_value());
+  EXPECT_TRUE(held->empty());
+}
+
+TEST_F(GatewayTest, StoreUnavailableFailsClosedByDefault) {
+  auto gateway = Gateway::open_with_store(config_, {}, std::make_unique<UnavailableStore>());
+  ASSERT_TRUE(gateway.has_value()) << gateway.error().message;
+  MessageOutcome outcome = (*gateway)->on_message(transaction({"<bob@army.mil>"}), message("Hello", "Lunch?"));
+  EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kTempfail);
+  EXPECT_EQ((*gateway)->counters().failed_closed.load(), 1u);
+  // A lookalike is still refused: the refusal is the safe outcome, only the audit is missing.
+  EXPECT_EQ((*gateway)->on_recipient(transaction({}), "<bob@army.ml>").verb, RcptOutcome::Verb::kReject);
+}
+
+TEST_F(GatewayTest, StoreUnavailableFailsOpenWhenConfiguredSo) {
+  config_.gateway.on_failure = "accept";
+  auto gateway = Gateway::open_with_store(config_, {}, std::make_unique<UnavailableStore>());
+  ASSERT_TRUE(gateway.has_value()) << gateway.error().message;
+  MessageOutcome outcome = (*gateway)->on_message(transaction({"<bob@army.mil>"}), message("Hello", "Lunch?"));
+  EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
+  EXPECT_EQ((*gateway)->counters().failed_open.load(), 1u);
+  EXPECT_EQ((*gateway)->counters().failed_closed.load(), 0u);
+}
+
+TEST_F(GatewayTest, OverLongMessageIsUnscannableNotPassedSilently) {
+  config_.content.limits.max_message_bytes = 2048;
+  auto gateway = open();
+  MessageOutcome outcome =
+      gateway->on_message(transaction({"<carol@unknown-firm.com>"}), message("big", std::string(4096, 'x')));
+  auto records = gateway->store().audit({});
+  ASSERT_TRUE(records.has_value() && !records->empty());
+  EXPECT_NE((*records)[0].details_json.find("unscannable"), std::string::npos);
+  EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
+}
+
+TEST_F(GatewayTest, DropRecipientRemovesOnlyTheOffendingOne) {
+  RuleConfig drop;
+  drop.id = "no-new-domains";
+  drop.recipient = {"new"};
+  drop.action = "drop-recipient";
+  config_.policy.rules = {drop};
+  auto gateway = open();
+  MessageOutcome outcome = gateway->on_message(transaction({"<bob@army.mil>", "<eve@elsewhere.net>"}),
+                                               message("Hi", "Lunch?"));
+  EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
+  EXPECT_EQ(outcome.remove_recipients, std::vector<std::string>{"<eve@elsewhere.net>"});
+}
+
+}  // namespace
+}  // namespace sendguard
