@@ -585,7 +585,6 @@ Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
   // the peak memory of the build.
   std::sort(known->begin(), known->end());
   known->erase(std::unique(known->begin(), known->end()), known->end());
-  std::vector<std::string> sisters_added;
   for (std::size_t g = 0; g < options.sister_groups.size(); ++g) {
     auto members = normalize_list(options.sister_groups[g], "sister group member");
     if (!members) return std::unexpected(members.error());
@@ -594,12 +593,12 @@ Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
       impl->sister_group_of[impl->suffixes->registrable_domain(m)] = static_cast<std::uint32_t>(g);
       any_known = any_known || std::binary_search(known->begin(), known->end(), m);
     }
-    if (any_known) sisters_added.insert(sisters_added.end(), members->begin(), members->end());
-  }
-  if (!sisters_added.empty()) {
-    known->insert(known->end(), sisters_added.begin(), sisters_added.end());
-    std::sort(known->begin(), known->end());
-    known->erase(std::unique(known->begin(), known->end()), known->end());
+    if (!any_known) continue;
+    // Added at once, so that a later group sharing a member with this one sees it as known.
+    for (const std::string& m : *members) {
+      auto at = std::lower_bound(known->begin(), known->end(), m);
+      if (at == known->end() || *at != m) known->insert(at, m);
+    }
   }
   if (known->size() > kMaxPostingId) {
     return make_error(ErrorCode::kConfig, "more than 16 million known domains");

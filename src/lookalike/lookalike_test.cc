@@ -287,6 +287,20 @@ TEST(LookalikeBuild, CrowdedListsAllowTwoEditsOnlyInLongerNames) {
   EXPECT_EQ(verdict(*crowded, "a@koqgsbxrg.com"), "new");
 }
 
+TEST(LookalikeBuild, SisterGroupsChainThroughASharedMember) {
+  auto psl = PublicSuffixList::load(PublicSuffixList::kDefaultPath);
+  ASSERT_TRUE(psl.has_value());
+  LookalikeOptions options;
+  options.known_domains = {"army.mil"};
+  options.sister_groups = {{"army.mil", "armymil.co"}, {"armymil.co", "armymil.net"}};
+  auto built =
+      LookalikeIndex::build(options, std::make_shared<const PublicSuffixList>(std::move(*psl)));
+  ASSERT_TRUE(built.has_value());
+  EXPECT_EQ((*built)->check_address("a@armymil.co").verdict, Verdict::kKnown);
+  EXPECT_EQ((*built)->check_address("a@armymil.net").verdict, Verdict::kKnown);
+  EXPECT_EQ((*built)->size(), 3u);
+}
+
 TEST(LookalikeBuild, EmptyKnownListFlagsNothingButInvalid) {
   auto psl = PublicSuffixList::load(PublicSuffixList::kDefaultPath);
   ASSERT_TRUE(psl.has_value());
