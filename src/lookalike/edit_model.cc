@@ -65,14 +65,25 @@ int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits)
   const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
   if (std::abs(n - m) > max_edits) return max_edits + 1;
   const int kFar = max_edits + 1;
-  // Three rolling rows of the OSA table; cells outside the diagonal band are "far".
-  std::vector<int> two_back(m + 1, kFar), prev(m + 1), cur(m + 1);
-  for (int j = 0; j <= m; ++j) prev[j] = std::min(j, kFar);
+  // Called for every candidate the index proposes, so it must not allocate: three rolling rows
+  // of the OSA table on the stack (domains are at most kMaxRow - 1 bytes), and only the
+  // diagonal band is computed; cells outside it are "far".
+  constexpr int kMaxRow = 256;
+  if (m >= kMaxRow) return kFar;
+  int rows[3][kMaxRow];
+  int* two_back = rows[0];
+  int* prev = rows[1];
+  int* cur = rows[2];
+  for (int j = 0; j <= m; ++j) {
+    two_back[j] = kFar;
+    prev[j] = std::min(j, kFar);
+  }
   for (int i = 1; i <= n; ++i) {
-    cur.assign(m + 1, kFar);
-    cur[0] = std::min(i, kFar);
-    int row_min = cur[0];
     int lo = std::max(1, i - max_edits), hi = std::min(m, i + max_edits);
+    cur[0] = std::min(i, kFar);
+    if (lo > 1) cur[lo - 1] = kFar;
+    if (hi < m) cur[hi + 1] = kFar;
+    int row_min = cur[0];
     for (int j = lo; j <= hi; ++j) {
       int cost = a[i - 1] == b[j - 1] ? 0 : 1;
       int v = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
@@ -83,8 +94,10 @@ int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits)
       row_min = std::min(row_min, cur[j]);
     }
     if (row_min > max_edits) return kFar;
-    std::swap(two_back, prev);
-    std::swap(prev, cur);
+    int* recycled = two_back;
+    two_back = prev;
+    prev = cur;
+    cur = recycled;
   }
   return std::min(prev[m], kFar);
 }
@@ -93,14 +106,22 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
   if (bounded_edit_distance(known, query, max_edits) > max_edits) return std::nullopt;
   const std::size_t n = known.size(), m = query.size(), width = m + 1;
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  std::vector<double> cost((n + 1) * width, kInf);
-  std::vector<Step> step((n + 1) * width, Step::kNone);
-  std::vector<EditReason> reason((n + 1) * width, EditReason::kPlain);
+  // Scratch tables kept per thread: this runs for every candidate within the edit count, and
+  // fresh vectors each time would cost more than the table itself.
+  thread_local std::vector<double> cost;
+  thread_local std::vector<Step> step;
+  thread_local std::vector<EditReason> reason;
+  cost.assign((n + 1) * width, kInf);
+  step.assign((n + 1) * width, Step::kNone);
+  reason.assign((n + 1) * width, EditReason::kPlain);
   auto at = [width](std::size_t i, std::size_t j) { return i * width + j; };
 
   cost[at(0, 0)] = 0;
+  // Only the diagonal band can hold an alignment with at most max_edits edits.
+  const std::size_t band = static_cast<std::size_t>(max_edits);
   for (std::size_t i = 0; i <= n; ++i) {
-    for (std::size_t j = 0; j <= m; ++j) {
+    const std::size_t j_end = std::min(m, i + band);
+    for (std::size_t j = i > band ? i - band : 0; j <= j_end; ++j) {
       if (i == 0 && j == 0) continue;
       double best = kInf;
       Step best_step = Step::kNone;
@@ -151,7 +172,8 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
         break;
       case Step::kReplace:
         --i, --j;
-        result.edits.push_back({EditOp::kReplacement, r, i, known[i], query[j], here - cost[at(i, j)]});
+        result.edits.push_back(
+            {EditOp::kReplacement, r, i, known[i], query[j], here - cost[at(i, j)]});
         break;
       case Step::kOmit:
         --i;

@@ -42,11 +42,16 @@ struct LookalikeOptions {
   // Large legitimate mail providers (data/mail-providers.txt): never reported as lookalikes,
   // so gmail.com, ymail.com and mail.com stay apart. Default: the shipped list.
   std::vector<std::string> mail_providers;
+  // Number of known domains from which the list counts as crowded. Two edits in a name are then
+  // accepted only from 8 letters on, and two arbitrary ones only from 12 (docs/ARCHITECTURE.md,
+  // "Weighted edits and budgets"): among hundreds of thousands of similar names, a fresh name
+  // of 6 to 9 letters is often within two edits of one. Default: 100,000 domains.
+  std::size_t crowded_at = 100'000;
 };
 
 struct RecipientVerdict {
-  std::string address;      // as given
-  std::string domain;       // normalised ASCII domain; empty when the address did not parse
+  std::string address;  // as given
+  std::string domain;   // normalised ASCII domain; empty when the address did not parse
   Verdict verdict = Verdict::kInvalid;
   std::string intended;     // lookalike: the known domain probably meant; known: the one matched
   std::string kind;         // how it was decided, e.g. "omission", "homoglyph", "subdomain"

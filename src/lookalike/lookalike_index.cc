@@ -1,11 +1,15 @@
 // LookalikeIndex: known-domain lookups, candidate generation and the precision rules.
 //
 // Every known domain is stored once in a text arena and reached through HashPostings under
-// several tags. Edit-distance candidates come from deletion neighbourhoods: a string within
-// one edit of another shares a one-deletion variant with it; for strings of 8 or more
-// characters, which may carry two edits, each half is indexed that way, because two edits
-// leave at least one half within one edit (a swap across the middle counts once in each).
+// several tags. Edit-distance candidates are searched in the part before the public suffix (the
+// stem), never in the suffix itself: the suffix is a handful of strings shared by hundreds of
+// thousands of domains, so keys containing it select nothing. Stem keys are filed under the
+// suffix instead, and a query tries each way of reading its own ending as a known suffix within
+// one edit (army.ml → mil). Short stems are indexed with their one-deletion variants; longer
+// ones by pairs of their quarters, because two edits leave at least two quarters untouched.
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -40,14 +44,51 @@ enum Tag : std::uint64_t {
   kTagFolded = 2,     // fold_ascii_lookalikes(known)
   kTagJoined = 3,     // known without dots and hyphens
   kTagNameTld = 4,    // registrable label + "|" + top-level label
-  kTagWhole = 5,      // one-deletion variants of short known domains
-  kTagLeft = 6,       // one-deletion variants of the left half of long ones
-  kTagRight = 7,      // ... and of the right half
+  kTagShortStem = 5,  // a short stem and its one-deletion variants, under its suffix
+  kTagQuarters = 6,   // two quarters of a longer stem, under its suffix, length and pair
+  kTagSuffix = 7,     // a known public suffix and its one-deletion variants (suffix postings)
 };
 
-constexpr std::size_t kSplitLength = 8;  // from this length on, two edits may be allowed
+// Stem keys are filed under the suffix, the stem length and the quarter pair they were made
+// for, so that keys of different suffixes and lengths never meet in one posting list.
+std::uint64_t stem_tag(Tag tag, std::uint32_t suffix_id, std::size_t length, unsigned pair) {
+  return tag | std::uint64_t{suffix_id} << 8 | std::uint64_t{length} << 40 |
+         std::uint64_t{pair} << 52;
+}
+
+constexpr std::size_t kSplitLength = 8;  // from this stem length on: two edits, or name and suffix
 constexpr std::size_t kMinJoinedLength = 5;  // shorter joined forms embed by chance
 constexpr std::size_t kMaxTails = 4;
+constexpr std::size_t kMaxSuffixLabels = 3;  // longest ending of a query read as a public suffix
+// Stems up to this length allow one edit and are indexed with their one-deletion variants,
+// which are long enough to be selective; their quarters would be one or two letters.
+constexpr std::size_t kShortStem = kSplitLength - 1;
+constexpr std::size_t kMinQuarteredStem = 6;  // the shortest stem that may allow two edits
+
+// The quarters of a stem of length n: quarter q is [bounds[q], bounds[q + 1]).
+using QuarterBounds = std::array<std::size_t, 5>;
+QuarterBounds quarter_bounds(std::size_t n) { return {0, n / 4, n / 2, 3 * n / 4, n}; }
+
+// The pairs of quarters indexed for every longer stem. With at most two edits, at least two
+// quarters are untouched, so one of these pairs appears unchanged in the query; with one edit,
+// the first or the last pair does.
+constexpr std::array<std::array<unsigned, 2>, 6> kPairs{
+    {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}}};
+constexpr unsigned kFirstHalf = 0, kSecondHalf = 5;
+// A quarter pair shared by more known stems of one suffix and length than this is not indexed
+// (HashPostings drops it). Lookups stay bounded; what is lost is a two-edit typo whose only
+// untouched pair is that common, e.g. the first four letters of one of hundreds of "stra..."
+// names, while its other quarters are changed.
+constexpr std::size_t kMaxIdsPerQuarterKey = 24;
+
+std::uint64_t quarter_pair_hash(std::string_view s, std::size_t a, std::size_t a_length,
+                                std::size_t b, std::size_t b_length, std::uint64_t tag) {
+  char buf[kMaxDomainBytes + 2];
+  std::memcpy(buf, s.data() + a, a_length);
+  buf[a_length] = '|';
+  std::memcpy(buf + a_length + 1, s.data() + b, b_length);
+  return hash_key(std::string_view(buf, a_length + 1 + b_length), tag);
+}
 
 // The part of a known domain before its public suffix decides how much change is a typo.
 struct Budget {
@@ -55,24 +96,36 @@ struct Budget {
   double max_cost;
 };
 
-Budget budget_for_name_length(std::size_t length) {
-  if (length <= 3) return {1, 0.7};   // one plausible slip only: "aol" → "a0l", not "aim"
-  if (length <= 5) return {1, 1.0};   // one edit of any kind
-  if (length == 6) return {2, 1.3};   // two slips, or one arbitrary edit
-  if (length == 7) return {2, 1.6};
-  return {2, 2.0};                    // two edits of any kind
+// `crowded`: the known list is long enough (LookalikeOptions::crowded_at) that a name two edits
+// from a known one is weak evidence. Among a million synthetic names the relaxed budgets flag
+// 29% of fresh names, most of them two edits from a name of 6 to 9 letters (docs/BENCHMARKS.md),
+// so two edits then need a longer name.
+Budget budget_for_name_length(std::size_t length, bool crowded) {
+  if (length <= 3) return {1, 0.7};  // one plausible slip only: "aol" → "a0l", not "aim"
+  if (length <= 5) return {1, 1.0};  // one edit of any kind
+  if (!crowded) {
+    if (length == 6) return {2, 1.3};  // two slips, or one arbitrary edit
+    if (length == 7) return {2, 1.6};
+    return {2, 2.0};  // two edits of any kind
+  }
+  if (length < kSplitLength) return {1, 1.0};
+  if (length <= 9) return {2, 1.3};
+  if (length <= 11) return {2, 1.6};
+  return {2, 2.0};
 }
 
-constexpr double kSuffixBudget = 1.0;    // one edit in the public suffix
-constexpr double kEpsilon = 1e-9;        // costs are sums of decimals: 0.6 + 1.0 > 1.6
-constexpr double kMixedPenalty = 0.3;    // edits in both name and suffix are less likely slips
+constexpr double kSuffixBudget = 1.0;     // one edit in the public suffix
+constexpr double kEpsilon = 1e-9;         // costs are sums of decimals: 0.6 + 1.0 > 1.6
+constexpr double kMixedPenalty = 0.3;     // edits in both name and suffix are less likely slips
+constexpr double kHomoglyphFloor = 0.95;  // the lowest homoglyph score; other rules stay below
 
 struct KnownDomain {
   std::uint32_t offset;
   std::uint8_t length;
   std::uint8_t name_begin;    // first character of the registrable label
-  std::uint8_t suffix_begin;  // first character of the public suffix
+  std::uint8_t suffix_begin;  // first character of the public suffix; 0 when it has none
   std::uint8_t reserved = 0;
+  std::uint32_t suffix_id;  // index into Impl::known_suffixes
 };
 
 std::string joined(std::string_view s) {
@@ -89,13 +142,21 @@ std::string_view last_label(std::string_view s) {
 }
 
 // q, then q without its first label, and so on while at least two labels remain.
-std::vector<std::string_view> tails(std::string_view q) {
-  std::vector<std::string_view> out{q};
+struct Tails {
+  std::array<std::string_view, kMaxTails> items;
+  std::size_t count = 0;
+  const std::string_view* begin() const { return items.data(); }
+  const std::string_view* end() const { return items.data() + count; }
+};
+
+Tails tails(std::string_view q) {
+  Tails out;
+  out.items[out.count++] = q;
   std::size_t dot = q.find('.');
-  while (dot != std::string_view::npos && out.size() < kMaxTails) {
+  while (dot != std::string_view::npos && out.count < kMaxTails) {
     std::string_view rest = q.substr(dot + 1);
     if (rest.find('.') == std::string_view::npos) break;
-    out.push_back(rest);
+    out.items[out.count++] = rest;
     q = rest;
     dot = q.find('.');
   }
@@ -118,10 +179,17 @@ void for_each_deletion(std::string_view s, Emit&& emit) {
 }
 
 bool under_suffix(std::string_view domain, std::string_view suffix) {
-  return domain == suffix ||
-         (domain.size() > suffix.size() && domain.ends_with(suffix) &&
-          domain[domain.size() - suffix.size() - 1] == '.');
+  return domain == suffix || (domain.size() > suffix.size() && domain.ends_with(suffix) &&
+                              domain[domain.size() - suffix.size() - 1] == '.');
 }
+
+// A domain's public suffix and registrable domain, from one Public Suffix List lookup (the
+// registrable domain is the suffix and one label more). The list's lookups would otherwise be
+// the largest cost of a classification.
+struct Registrable {
+  std::string suffix;
+  std::string_view domain;  // a view into the classified domain; empty when it is a suffix
+};
 
 struct Match {
   std::uint32_t id = 0;
@@ -135,9 +203,13 @@ struct Match {
 struct LookalikeIndex::Impl {
   std::shared_ptr<const PublicSuffixList> suffixes;
   ConfusableFolder folder;
-  std::string text;                   // all known domains, back to back
+  std::string text;  // all known domains, back to back
   std::vector<KnownDomain> domains;
   HashPostings postings;
+  HashPostings quarter_postings;            // kTagQuarters keys, over-common ones dropped
+  std::vector<std::string> known_suffixes;  // the distinct public suffixes of known domains
+  HashPostings suffix_postings;             // their one-deletion variants → suffix id
+  bool crowded = false;                     // see budget_for_name_length
   std::vector<std::string> trusted_suffixes;
   std::unordered_set<std::string> providers;
   std::unordered_map<std::string, std::uint32_t> sister_group_of;
@@ -157,9 +229,16 @@ struct LookalikeIndex::Impl {
   void consider(Match candidate, std::optional<Match>& best) const;
   void find_homoglyphs(std::string_view view, const FoldedDomain& folded, std::string_view shown,
                        std::optional<Match>& best) const;
-  void find_joined(std::string_view view, std::optional<Match>& best) const;
-  void find_suffix_swap(std::string_view view, std::optional<Match>& best) const;
+  Registrable registrable_of(std::string_view domain) const;
+  void find_joined(std::string_view view, const Registrable& reg, std::optional<Match>& best) const;
+  void find_suffix_swap(std::string_view view, const Registrable& reg,
+                        std::optional<Match>& best) const;
   void find_edits(std::string_view view, std::string_view shown, std::optional<Match>& best) const;
+  template <typename Visit>
+  void for_each_near_suffix(std::string_view typed, Visit&& visit) const;
+  void stem_probes(std::string_view stem, std::uint32_t suffix_id, bool same_suffix,
+                   std::vector<std::uint64_t>& short_hashes,
+                   std::vector<std::uint64_t>& quarter_hashes) const;
   std::optional<Match> judge_alignment(std::uint32_t id, std::string_view query,
                                        std::string_view shown) const;
 };
@@ -173,6 +252,7 @@ std::optional<std::uint32_t> LookalikeIndex::Impl::find_exact(std::string_view d
 }
 
 bool LookalikeIndex::Impl::same_sister_group(std::string_view a, std::string_view b) const {
+  if (sister_group_of.empty()) return false;
   auto ga = sister_group_of.find(suffixes->registrable_domain(a));
   auto gb = sister_group_of.find(suffixes->registrable_domain(b));
   return ga != sister_group_of.end() && gb != sister_group_of.end() && ga->second == gb->second;
@@ -199,29 +279,40 @@ void LookalikeIndex::Impl::find_homoglyphs(std::string_view view, const FoldedDo
   lookup(kTagFolded, ascii_folded, [&](std::uint32_t id) {
     std::string_view k = domain_text(id);
     if (k != view && fold_ascii_lookalikes(k) == ascii_folded) {
-      consider({id, 0.95, folded.substitutions.empty() ? "homoglyph-ascii" : "homoglyph",
+      consider({id, kHomoglyphFloor, folded.substitutions.empty() ? "homoglyph-ascii" : "homoglyph",
                 explain_ascii_lookalike(view, k)},
                best);
     }
   });
 }
 
-void LookalikeIndex::Impl::find_joined(std::string_view view, std::optional<Match>& best) const {
+Registrable LookalikeIndex::Impl::registrable_of(std::string_view domain) const {
+  Registrable r{suffixes->public_suffix(domain), {}};
+  if (r.suffix.size() + 1 < domain.size()) {
+    std::size_t dot = domain.rfind('.', domain.size() - r.suffix.size() - 2);
+    r.domain = domain.substr(dot == std::string_view::npos ? 0 : dot + 1);
+  }
+  return r;
+}
+
+void LookalikeIndex::Impl::find_joined(std::string_view view, const Registrable& reg,
+                                       std::optional<Match>& best) const {
   std::string all = joined(view);
   lookup(kTagJoined, all, [&](std::uint32_t id) {
     std::string_view k = domain_text(id);
     if (k == view || joined(k) != all) return;
-    bool only_hyphens = std::count(k.begin(), k.end(), '.') == std::count(view.begin(), view.end(), '.');
-    consider({id, 0.9, only_hyphens ? "hyphenation" : "dot",
-              std::string(view) + " looks like " + std::string(k) +
-                  (only_hyphens ? " with its hyphens changed." : " with its dots moved or dropped.")},
-             best);
+    bool only_hyphens =
+        std::count(k.begin(), k.end(), '.') == std::count(view.begin(), view.end(), '.');
+    consider(
+        {id, 0.9, only_hyphens ? "hyphenation" : "dot",
+         std::string(view) + " looks like " + std::string(k) +
+             (only_hyphens ? " with its hyphens changed." : " with its dots moved or dropped.")},
+        best);
   });
 
   // The known domain inside another one: army-mil.com, army.mil.com, santandercouk.com.
-  std::string suffix = suffixes->public_suffix(view);
-  if (suffix.size() >= view.size()) return;
-  std::string_view head = view.substr(0, view.size() - suffix.size() - 1);
+  if (reg.domain.empty()) return;
+  std::string_view head = view.substr(0, view.size() - reg.suffix.size() - 1);
   std::vector<std::string_view> tokens;
   std::size_t start = 0;
   for (std::size_t i = 0; i <= head.size(); ++i) {
@@ -232,7 +323,6 @@ void LookalikeIndex::Impl::find_joined(std::string_view view, std::optional<Matc
   }
   constexpr std::size_t kMaxTokens = 12;
   if (tokens.size() > kMaxTokens) tokens.resize(kMaxTokens);
-  std::string registrable = suffixes->registrable_domain(view);
   for (std::size_t a = 0; a < tokens.size(); ++a) {
     std::string run;
     for (std::size_t b = a; b < tokens.size(); ++b) {
@@ -243,19 +333,19 @@ void LookalikeIndex::Impl::find_joined(std::string_view view, std::optional<Matc
         if (joined(k) != run || under_suffix(view, k)) return;
         consider({id, 0.85, "embedded",
                   std::string(view) + " is not " + std::string(k) + ": it has " + std::string(k) +
-                      " written inside another domain, " + registrable + "."},
+                      " written inside another domain, " + std::string(reg.domain) + "."},
                  best);
       });
     }
   }
 }
 
-void LookalikeIndex::Impl::find_suffix_swap(std::string_view view,
+void LookalikeIndex::Impl::find_suffix_swap(std::string_view view, const Registrable& reg,
                                             std::optional<Match>& best) const {
-  std::string registrable = suffixes->registrable_domain(view);
+  std::string_view registrable = reg.domain;
   if (registrable.empty()) return;
-  std::string_view name = std::string_view(registrable).substr(0, registrable.find('.'));
-  std::string_view suffix = std::string_view(registrable).substr(name.size() + 1);
+  std::string_view name = registrable.substr(0, registrable.find('.'));
+  std::string_view suffix = registrable.substr(name.size() + 1);
   std::string key = std::string(name) + "|" + std::string(last_label(view));
   lookup(kTagNameTld, key, [&](std::uint32_t id) {
     const KnownDomain& d = domains[id];
@@ -270,13 +360,13 @@ void LookalikeIndex::Impl::find_suffix_swap(std::string_view view,
   });
 }
 
-std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id,
-                                                           std::string_view query,
+std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id, std::string_view query,
                                                            std::string_view shown) const {
   const KnownDomain& d = domains[id];
+  if (d.suffix_begin == 0) return std::nullopt;
   std::string_view k = domain_text(id);
   std::size_t name_length = d.suffix_begin - 1;  // everything before ".suffix"
-  Budget budget = budget_for_name_length(name_length);
+  Budget budget = budget_for_name_length(name_length, crowded);
   auto alignment = align(k, query, budget.max_edits);
   if (!alignment || alignment->edits.empty()) return std::nullopt;
 
@@ -305,44 +395,133 @@ std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id,
     used = std::min(1.0, total / budget.max_cost);
   }
   bool in_suffix = name_edits == 0;
-  return Match{id, 1.0 - 0.5 * used, edit_kind(alignment->edits, in_suffix),
-               explain_edits(shown, k, alignment->edits, in_suffix ? k.substr(d.suffix_begin) : "")};
+  return Match{
+      id, 1.0 - 0.5 * used, edit_kind(alignment->edits, in_suffix),
+      explain_edits(shown, k, alignment->edits, in_suffix ? k.substr(d.suffix_begin) : "")};
+}
+
+template <typename Visit>
+void LookalikeIndex::Impl::for_each_near_suffix(std::string_view typed, Visit&& visit) const {
+  thread_local std::vector<std::uint64_t> hashes;
+  hashes.clear();
+  for_each_deletion(typed, [&](std::string_view v) { hashes.push_back(hash_key(v, kTagSuffix)); });
+  std::array<std::uint32_t, 16> seen;
+  std::size_t seen_count = 0;
+  suffix_postings.for_each_of(hashes, [&](std::uint32_t id) {
+    if (std::find(seen.begin(), seen.begin() + seen_count, id) != seen.begin() + seen_count) {
+      return;
+    }
+    if (seen_count < seen.size()) seen[seen_count++] = id;
+    if (bounded_edit_distance(known_suffixes[id], typed, 1) <= 1) visit(id);
+  });
+}
+
+// The keys under which a known stem within its edit budget of `stem` is filed. A stem under
+// another suffix than the one typed may carry one edit at most, and only when it is long enough
+// for name and suffix to change together (see judge_alignment).
+void LookalikeIndex::Impl::stem_probes(std::string_view stem, std::uint32_t suffix_id,
+                                       bool same_suffix, std::vector<std::uint64_t>& short_hashes,
+                                       std::vector<std::uint64_t>& quarter_hashes) const {
+  const std::size_t m = stem.size();
+  if (same_suffix && m <= kShortStem + 1) {
+    std::uint64_t tag = stem_tag(kTagShortStem, suffix_id, 0, 0);
+    for_each_deletion(stem, [&](std::string_view v) { short_hashes.push_back(hash_key(v, tag)); });
+  }
+  for (std::size_t n = std::max(kMinQuarteredStem, m >= 2 ? m - 2 : 0); n <= m + 2; ++n) {
+    int e =
+        same_suffix ? budget_for_name_length(n, crowded).max_edits : (n >= kSplitLength ? 1 : 0);
+    const int shift = static_cast<int>(m) - static_cast<int>(n);
+    // Short stems within one edit are found by their deletion variants above.
+    if (e == 0 || std::abs(shift) > e || (n <= kShortStem && e < 2)) continue;
+    const QuarterBounds q = quarter_bounds(n);
+    for (unsigned p = 0; p < kPairs.size(); ++p) {
+      if (e == 1 && p != kFirstHalf && p != kSecondHalf) continue;
+      const unsigned a = kPairs[p][0], b = kPairs[p][1];
+      unsigned others[2], k = 0;
+      for (unsigned r = 0; r < 4; ++r) {
+        if (r != a && r != b) others[k++] = r;
+      }
+      const std::size_t a_length = q[a + 1] - q[a], b_length = q[b + 1] - q[b];
+      const std::uint64_t tag = stem_tag(kTagQuarters, suffix_id, n, p);
+      // The untouched quarters move by the net insertions in the quarters before them.
+      std::array<std::pair<int, int>, 25> starts;
+      std::size_t start_count = 0;
+      for (int d1 = -e; d1 <= e; ++d1) {
+        for (int d2 = -e; d2 <= e; ++d2) {
+          if (std::abs(d1) + std::abs(d2) > e || d1 + d2 != shift) continue;
+          auto moved = [&](unsigned r) {
+            return static_cast<int>(q[r]) + (others[0] < r ? d1 : 0) + (others[1] < r ? d2 : 0);
+          };
+          std::pair<int, int> at{moved(a), moved(b)};
+          if (at.first < 0 || at.second < 0 || static_cast<std::size_t>(at.first) + a_length > m ||
+              static_cast<std::size_t>(at.second) + b_length > m) {
+            continue;
+          }
+          if (std::find(starts.begin(), starts.begin() + start_count, at) !=
+              starts.begin() + start_count) {
+            continue;
+          }
+          starts[start_count++] = at;
+          quarter_hashes.push_back(
+              quarter_pair_hash(stem, at.first, a_length, at.second, b_length, tag));
+        }
+      }
+    }
+  }
 }
 
 void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view shown,
                                       std::optional<Match>& best) const {
-  std::vector<std::uint32_t> candidates;
+  thread_local std::vector<std::uint64_t> short_hashes, quarter_hashes;
+  thread_local std::vector<std::uint32_t> candidates;
+  thread_local std::vector<std::uint32_t> judged;  // against this tail, under any reading
+  char buf[kMaxDomainBytes + 2];
   for (std::string_view tail : tails(view)) {
-    candidates.clear();
-    auto collect = [&](std::uint32_t id) { candidates.push_back(id); };
-    const std::size_t m = tail.size();
-    if (m <= kSplitLength) {
-      for_each_deletion(tail, [&](std::string_view v) { lookup(kTagWhole, v, collect); });
-    }
-    if (m + 2 >= kSplitLength) {
-      // Known lengths n within two of m; for each, the halves are n/2 and n - n/2 long, and a
-      // half with at most one edit is within one character of that length in the query.
-      std::size_t lo = std::max(kSplitLength, m >= 2 ? m - 2 : 0);
-      std::size_t min_left = SIZE_MAX, max_left = 0, min_right = SIZE_MAX, max_right = 0;
-      for (std::size_t n = lo; n <= m + 2; ++n) {
-        min_left = std::min(min_left, n / 2 - 1), max_left = std::max(max_left, n / 2 + 1);
-        min_right = std::min(min_right, n - n / 2 - 1);
-        max_right = std::max(max_right, n - n / 2 + 1);
+    judged.clear();
+    // Every way to read the tail as stem "." suffix, the suffix being a few labels at most.
+    for (std::size_t dot = tail.find('.'); dot != std::string_view::npos;
+         dot = tail.find('.', dot + 1)) {
+      std::string_view stem = tail.substr(0, dot);
+      std::string_view typed_suffix = tail.substr(dot + 1);
+      if (stem.empty() || typed_suffix.empty() ||
+          static_cast<std::size_t>(std::count(typed_suffix.begin(), typed_suffix.end(), '.')) >=
+              kMaxSuffixLabels) {
+        continue;
       }
-      for (std::size_t h = min_left; h <= std::min(max_left, m); ++h) {
-        for_each_deletion(tail.substr(0, h), [&](std::string_view v) { lookup(kTagLeft, v, collect); });
-      }
-      for (std::size_t r = min_right; r <= std::min(max_right, m); ++r) {
-        for_each_deletion(tail.substr(m - r), [&](std::string_view v) { lookup(kTagRight, v, collect); });
-      }
-    }
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-    for (std::uint32_t id : candidates) {
-      std::string_view k = domain_text(id);
-      if (k == tail || (k.size() > m + 2) || (m > k.size() + 2)) continue;
-      if (auto match = judge_alignment(id, tail, tail == view ? shown : tail)) {
-        consider(std::move(*match), best);
+      short_hashes.clear();
+      quarter_hashes.clear();
+      candidates.clear();
+      for_each_near_suffix(typed_suffix, [&](std::uint32_t suffix_id) {
+        const std::string& suffix = known_suffixes[suffix_id];
+        bool same_suffix = suffix == typed_suffix;
+        if (!same_suffix && stem.size() + 1 + suffix.size() <= kMaxDomainBytes) {
+          // A slip in the suffix alone leaves the stem as it is: army.ml → army.mil.
+          std::memcpy(buf, stem.data(), stem.size());
+          buf[stem.size()] = '.';
+          std::memcpy(buf + stem.size() + 1, suffix.data(), suffix.size());
+          if (auto id = find_exact(std::string_view(buf, stem.size() + 1 + suffix.size()))) {
+            candidates.push_back(*id);
+          }
+        }
+        stem_probes(stem, suffix_id, same_suffix, short_hashes, quarter_hashes);
+      });
+      auto collect = [&](std::uint32_t id) { candidates.push_back(id); };
+      postings.for_each_of(short_hashes, collect);
+      quarter_postings.for_each_of(quarter_hashes, collect);
+      std::sort(candidates.begin(), candidates.end());
+      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+      // Each candidate costs a cache miss for its record and another for its text; start them
+      // all before reading any.
+      for (std::uint32_t id : candidates) __builtin_prefetch(&domains[id]);
+      for (std::uint32_t id : candidates) __builtin_prefetch(text.data() + domains[id].offset);
+      for (std::uint32_t id : candidates) {
+        std::string_view k = domain_text(id);
+        if (k == tail || k.size() > tail.size() + 2 || tail.size() > k.size() + 2) continue;
+        if (std::find(judged.begin(), judged.end(), id) != judged.end()) continue;
+        judged.push_back(id);
+        if (auto match = judge_alignment(id, tail, tail == view ? shown : tail)) {
+          consider(std::move(*match), best);
+        }
       }
     }
   }
@@ -354,8 +533,11 @@ LookalikeIndex::~LookalikeIndex() = default;
 std::size_t LookalikeIndex::size() const { return impl_->domains.size(); }
 
 std::size_t LookalikeIndex::memory_bytes() const {
+  std::size_t suffix_bytes = 0;
+  for (const std::string& s : impl_->known_suffixes) suffix_bytes += sizeof(s) + s.capacity();
   return impl_->text.capacity() + impl_->domains.capacity() * sizeof(KnownDomain) +
-         impl_->postings.memory_bytes();
+         impl_->postings.memory_bytes() + impl_->quarter_postings.memory_bytes() +
+         impl_->suffix_postings.memory_bytes() + suffix_bytes;
 }
 
 Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
@@ -373,9 +555,9 @@ Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
     for (const std::string& entry : list) {
       auto domain = normalize_domain(entry);
       if (!domain) {
-        return make_error(ErrorCode::kConfig, std::string(what) + " \"" + entry +
-                                                  "\" is not a valid domain: " +
-                                                  domain.error().message);
+        return make_error(ErrorCode::kConfig,
+                          std::string(what) + " \"" + entry +
+                              "\" is not a valid domain: " + domain.error().message);
       }
       out.push_back(std::move(domain->ascii));
     }
@@ -399,64 +581,118 @@ Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
     if (s.find('.') == std::string::npos) ascii.resize(ascii.size() - 2);
     impl->trusted_suffixes.push_back(ascii);
   }
-  std::unordered_set<std::string> known_set(known->begin(), known->end());
+  // A sorted list rather than a hash set: at a million domains the set's nodes would double
+  // the peak memory of the build.
+  std::sort(known->begin(), known->end());
+  known->erase(std::unique(known->begin(), known->end()), known->end());
   for (std::size_t g = 0; g < options.sister_groups.size(); ++g) {
     auto members = normalize_list(options.sister_groups[g], "sister group member");
     if (!members) return std::unexpected(members.error());
     bool any_known = false;
     for (const std::string& m : *members) {
       impl->sister_group_of[impl->suffixes->registrable_domain(m)] = static_cast<std::uint32_t>(g);
-      any_known = any_known || known_set.contains(m);
+      any_known = any_known || std::binary_search(known->begin(), known->end(), m);
     }
-    if (any_known) {
-      for (const std::string& m : *members) {
-        if (known_set.insert(m).second) known->push_back(m);
-      }
+    if (!any_known) continue;
+    // Added at once, so that a later group sharing a member with this one sees it as known.
+    for (const std::string& m : *members) {
+      auto at = std::lower_bound(known->begin(), known->end(), m);
+      if (at == known->end() || *at != m) known->insert(at, m);
     }
   }
-  std::sort(known->begin(), known->end());
-  known->erase(std::unique(known->begin(), known->end()), known->end());
   if (known->size() > kMaxPostingId) {
     return make_error(ErrorCode::kConfig, "more than 16 million known domains");
   }
 
-  std::vector<HashPostings::Pair> pairs;
-  pairs.reserve(known->size() * 20);
+  impl->crowded = known->size() >= options.crowded_at;
+  std::vector<std::uint64_t> packed;
+  std::vector<std::uint64_t> quarter_packed;
+  std::vector<std::uint64_t> suffix_packed;
+  std::unordered_map<std::string, std::uint32_t> suffix_ids;
+  packed.reserve(known->size() * 6);
+  quarter_packed.reserve(known->size() * 10);
+  std::size_t text_bytes = 0;
+  for (const std::string& k : *known) text_bytes += k.size();
+  impl->text.reserve(text_bytes);
+  impl->domains.reserve(known->size());
+  std::string swapped;
   for (const std::string& k : *known) {
     std::string suffix = impl->suffixes->public_suffix(k);
     std::string registrable = impl->suffixes->registrable_domain(k);
     if (suffix.size() >= k.size()) {
       // Some organisations run a public suffix of their own (nhs.uk, gov.scot): compare it as a
       // name under its parent suffix.
-      std::string parent = k.substr(k.find('.') + 1);
+      std::size_t dot = k.find('.');
+      std::string parent = dot == std::string::npos ? std::string() : k.substr(dot + 1);
       std::string parent_suffix = impl->suffixes->public_suffix(parent);
       suffix = parent_suffix.size() < parent.size() ? parent : parent_suffix;
       registrable = k;
     }
     auto id = static_cast<std::uint32_t>(impl->domains.size());
-    KnownDomain d{static_cast<std::uint32_t>(impl->text.size()), static_cast<std::uint8_t>(k.size()),
+    auto [suffix_entry, new_suffix] =
+        suffix_ids.try_emplace(suffix, static_cast<std::uint32_t>(impl->known_suffixes.size()));
+    const std::uint32_t suffix_id = suffix_entry->second;
+    if (new_suffix) {
+      impl->known_suffixes.push_back(suffix);
+      for_each_deletion(suffix, [&](std::string_view v) {
+        suffix_packed.push_back(HashPostings::pack(hash_key(v, kTagSuffix), suffix_id));
+      });
+    }
+    const bool has_stem = !suffix.empty() && suffix.size() < k.size();
+    KnownDomain d{static_cast<std::uint32_t>(impl->text.size()),
+                  static_cast<std::uint8_t>(k.size()),
                   static_cast<std::uint8_t>(k.size() - registrable.size()),
-                  static_cast<std::uint8_t>(k.size() - suffix.size())};
+                  static_cast<std::uint8_t>(has_stem ? k.size() - suffix.size() : 0),
+                  0,
+                  suffix_id};
     impl->domains.push_back(d);
     impl->text += k;
 
-    auto add = [&](Tag tag, std::string_view key) { pairs.push_back({hash_key(key, tag), id}); };
+    auto add = [&](std::uint64_t tag, std::string_view key) {
+      packed.push_back(HashPostings::pack(hash_key(key, tag), id));
+    };
     add(kTagExact, k);
     add(kTagFolded, fold_ascii_lookalikes(k));
     add(kTagJoined, joined(k));
     std::string_view name = std::string_view(registrable).substr(0, registrable.find('.'));
     add(kTagNameTld, std::string(name) + "|" + std::string(last_label(k)));
-    if (k.size() <= kSplitLength) {
-      for_each_deletion(k, [&](std::string_view v) { add(kTagWhole, v); });
+    if (!has_stem) continue;
+
+    std::string_view stem = std::string_view(k).substr(0, k.size() - suffix.size() - 1);
+    const std::size_t n = stem.size();
+    if (n <= kShortStem) {
+      std::uint64_t tag = stem_tag(kTagShortStem, suffix_id, 0, 0);
+      for_each_deletion(stem, [&](std::string_view v) { add(tag, v); });
+      if (n < kMinQuarteredStem || budget_for_name_length(n, impl->crowded).max_edits < 2) {
+        continue;
+      }
     }
-    if (k.size() >= kSplitLength) {
-      std::string_view left = std::string_view(k).substr(0, k.size() / 2);
-      std::string_view right = std::string_view(k).substr(k.size() / 2);
-      for_each_deletion(left, [&](std::string_view v) { add(kTagLeft, v); });
-      for_each_deletion(right, [&](std::string_view v) { add(kTagRight, v); });
+    const QuarterBounds q = quarter_bounds(n);
+    auto add_pair = [&](std::string_view s, unsigned p) {
+      const unsigned a = kPairs[p][0], b = kPairs[p][1];
+      quarter_packed.push_back(
+          HashPostings::pack(quarter_pair_hash(s, q[a], q[a + 1] - q[a], q[b], q[b + 1] - q[b],
+                                               stem_tag(kTagQuarters, suffix_id, n, p)),
+                             id));
+    };
+    for (unsigned p = 0; p < kPairs.size(); ++p) add_pair(stem, p);
+    // A swap across a quarter boundary touches two quarters, and with one more edit elsewhere
+    // no pair is left untouched. The stem with that swap undone is one edit from the query, so
+    // its first or last pair (the ones a one-edit search probes) is indexed as well.
+    for (unsigned boundary = 1; boundary <= 3; ++boundary) {
+      std::size_t at = q[boundary];
+      if (stem[at - 1] == stem[at]) continue;
+      swapped.assign(stem);
+      std::swap(swapped[at - 1], swapped[at]);
+      if (boundary <= 2) add_pair(swapped, kFirstHalf);
+      if (boundary >= 2) add_pair(swapped, kSecondHalf);
     }
   }
-  impl->postings = HashPostings(pairs);
+  known->clear();
+  known->shrink_to_fit();
+  impl->postings = HashPostings(packed);
+  impl->quarter_postings = HashPostings(quarter_packed, kMaxIdsPerQuarterKey);
+  impl->suffix_postings = HashPostings(suffix_packed);
   impl->text.shrink_to_fit();
   impl->domains.shrink_to_fit();
   return std::shared_ptr<const LookalikeIndex>(new LookalikeIndex(std::move(impl)));
@@ -477,7 +713,7 @@ RecipientVerdict LookalikeIndex::classify(const Domain& domain) const {
       return v;
     }
   }
-  std::string registrable = x.suffixes->registrable_domain(q);
+  const Registrable reg = x.registrable_of(q);
   for (const std::string& suffix : x.trusted_suffixes) {
     if (under_suffix(q, suffix)) {
       v.verdict = Verdict::kNew;
@@ -486,7 +722,7 @@ RecipientVerdict LookalikeIndex::classify(const Domain& domain) const {
       return v;
     }
   }
-  if (x.providers.contains(registrable)) {
+  if (!x.providers.empty() && x.providers.contains(std::string(reg.domain))) {
     v.verdict = Verdict::kNew;
     v.kind = "mail-provider";
     v.explanation = q + " is a well-known mail provider you have not written to before.";
@@ -504,9 +740,12 @@ RecipientVerdict LookalikeIndex::classify(const Domain& domain) const {
   }
   std::optional<Match> best;
   x.find_homoglyphs(view, folded, shown, best);
-  if (folded.all_ascii) {
-    x.find_joined(view, best);
-    x.find_suffix_swap(view, best);
+  // A homoglyph match scores at least kHomoglyphFloor and nothing later scores as high, so the
+  // remaining searches could not change the verdict.
+  if (folded.all_ascii && !(best && best->score >= kHomoglyphFloor)) {
+    const Registrable view_reg = view == q ? reg : x.registrable_of(view);
+    x.find_joined(view, view_reg, best);
+    x.find_suffix_swap(view, view_reg, best);
     x.find_edits(view, shown, best);
   }
   if (best && !x.same_sister_group(q, x.domain_text(best->id))) {
@@ -524,8 +763,8 @@ RecipientVerdict LookalikeIndex::classify(const Domain& domain) const {
   if (!x.suffixes->has_known_top_level_domain(q)) {
     v.verdict = Verdict::kInvalid;
     v.kind = "unknown-tld";
-    v.explanation = "." + std::string(last_label(q)) +
-                    " is not a top-level domain, so mail to " + q + " cannot be delivered.";
+    v.explanation = "." + std::string(last_label(q)) + " is not a top-level domain, so mail to " +
+                    q + " cannot be delivered.";
     return v;
   }
   v.verdict = Verdict::kNew;
@@ -542,7 +781,8 @@ RecipientVerdict LookalikeIndex::check_address(std::string_view address) const {
     v.verdict = Verdict::kInvalid;
     v.kind = "syntax";
     v.explanation = mailbox.error().message + ".";
-    v.explanation[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(v.explanation[0])));
+    v.explanation[0] =
+        static_cast<char>(std::toupper(static_cast<unsigned char>(v.explanation[0])));
     return v;
   }
   if (mailbox->is_address_literal) {

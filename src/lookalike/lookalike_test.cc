@@ -15,27 +15,48 @@ class LookalikeTest : public ::testing::Test {
     auto psl = PublicSuffixList::load(PublicSuffixList::kDefaultPath);
     ASSERT_TRUE(psl.has_value()) << psl.error().message;
     LookalikeOptions options;
-    options.known_domains = {
-        "army.mil",      "dod.mil",      "af.mil",          "mail.navy.mil",   "lloydsbank.co.uk",
-        "company.co.uk", "aol.com",      "apple.com",       "amazon.com",      "nhs.uk",
-        "gchq.gov.uk",   "ucl.ac.uk",    "northropgrumman.com", "salesforce.com", "santander.co.uk",
-        "mil.be",        "kongsberg.com", "natwest.com",    "bücher.de",       "stanford.edu",
-        "gmail.com",     "caltech.edu",  "spaceforce.mil"};
+    options.known_domains = {"army.mil",
+                             "dod.mil",
+                             "af.mil",
+                             "mail.navy.mil",
+                             "lloydsbank.co.uk",
+                             "company.co.uk",
+                             "aol.com",
+                             "apple.com",
+                             "amazon.com",
+                             "nhs.uk",
+                             "gchq.gov.uk",
+                             "ucl.ac.uk",
+                             "northropgrumman.com",
+                             "salesforce.com",
+                             "santander.co.uk",
+                             "mil.be",
+                             "kongsberg.com",
+                             "natwest.com",
+                             "bücher.de",
+                             "stanford.edu",
+                             "gmail.com",
+                             "caltech.edu",
+                             "spaceforce.mil"};
     options.sister_groups = {{"nhs.uk", "nhs.net"}, {"army.mil", "armymil.co"}};
     options.trusted_suffixes = {"gov.uk"};
     options.mail_providers = embedded_mail_providers();
-    auto built = LookalikeIndex::build(options, std::make_shared<const PublicSuffixList>(std::move(*psl)));
+    auto built =
+        LookalikeIndex::build(options, std::make_shared<const PublicSuffixList>(std::move(*psl)));
     ASSERT_TRUE(built.has_value()) << built.error().message;
     index_ = new std::shared_ptr<const LookalikeIndex>(*built);
   }
   static void TearDownTestSuite() { delete index_; }
 
-  static RecipientVerdict check(std::string_view address) { return (*index_)->check_address(address); }
+  static RecipientVerdict check(std::string_view address) {
+    return (*index_)->check_address(address);
+  }
 
   static void expect_lookalike(std::string_view address, std::string_view intended,
                                std::string_view kind = "") {
     RecipientVerdict v = check(address);
-    EXPECT_EQ(to_string(v.verdict), "lookalike") << address << " (" << v.kind << ") " << v.explanation;
+    EXPECT_EQ(to_string(v.verdict), "lookalike")
+        << address << " (" << v.kind << ") " << v.explanation;
     EXPECT_EQ(v.intended, intended) << address;
     if (!kind.empty()) {
       EXPECT_EQ(v.kind, kind) << address << ": " << v.explanation;
@@ -45,7 +66,8 @@ class LookalikeTest : public ::testing::Test {
     EXPECT_FALSE(v.explanation.empty()) << address;
   }
 
-  static void expect_verdict(std::string_view address, Verdict verdict, std::string_view kind = "") {
+  static void expect_verdict(std::string_view address, Verdict verdict,
+                             std::string_view kind = "") {
     RecipientVerdict v = check(address);
     EXPECT_EQ(to_string(v.verdict), to_string(verdict))
         << address << " intended " << v.intended << " (" << v.kind << ") " << v.explanation;
@@ -85,7 +107,8 @@ TEST_F(LookalikeTest, TopLevelDomainTypos) {
   expect_lookalike("a@ucl.ac.um", "ucl.ac.uk");
   EXPECT_EQ(check("a@army.ml").explanation,
             "army.ml looks like army.mil with the letter i missing from the top-level domain.");
-  EXPECT_NE(check("a@lloydsbank.co.um").explanation.find("in the ending .co.uk"), std::string::npos);
+  EXPECT_NE(check("a@lloydsbank.co.um").explanation.find("in the ending .co.uk"),
+            std::string::npos);
 }
 
 TEST_F(LookalikeTest, SecondLevelSuffixSwaps) {
@@ -98,17 +121,17 @@ TEST_F(LookalikeTest, SlipsInTheName) {
   expect_lookalike("a@arrny.mil", "army.mil");
   expect_lookalike("a@amazn.com", "amazon.com", "omission");
   expect_lookalike("a@amazoon.com", "amazon.com", "repetition");
-  expect_lookalike("a@amazpn.com", "amazon.com", "keyboard");       // QWERTY neighbours
-  expect_lookalike("a@amaxon.com", "amazon.com", "keyboard");       // z and x
-  expect_lookalike("a@nazwest.com", "natwest.com", "keyboard");     // QWERTZ: t and z touch
-  expect_lookalike("a@appme.com", "apple.com", "keyboard");         // AZERTY: l and m touch
+  expect_lookalike("a@amazpn.com", "amazon.com", "keyboard");    // QWERTY neighbours
+  expect_lookalike("a@amaxon.com", "amazon.com", "keyboard");    // z and x
+  expect_lookalike("a@nazwest.com", "natwest.com", "keyboard");  // QWERTZ: t and z touch
+  expect_lookalike("a@appme.com", "apple.com", "keyboard");      // AZERTY: l and m touch
   expect_lookalike("a@amazom.com", "amazon.com");
   expect_lookalike("a@amzaon.com", "amazon.com", "transposition");
   expect_lookalike("a@kongsburg.com", "kongsberg.com", "vowel-swap");
-  expect_lookalike("a@apples.com", "apple.com");                   // plural
+  expect_lookalike("a@apples.com", "apple.com");  // plural
   expect_lookalike("a@sales-force.com", "salesforce.com", "hyphenation");
   expect_lookalike("a@uch.ac.uk", "ucl.ac.uk", "bitsquat");
-  expect_lookalike("a@amazqn.com", "amazon.com");                   // arbitrary, long enough
+  expect_lookalike("a@amazqn.com", "amazon.com");  // arbitrary, long enough
   expect_lookalike("a@northropgruman.com", "northropgrumman.com");
 }
 
@@ -120,11 +143,24 @@ TEST_F(LookalikeTest, TwoEditsOnLongNamesOnly) {
   expect_verdict("a@bpple.org", Verdict::kNew);
 }
 
+TEST_F(LookalikeTest, TwoEditsWhereverTheyFall) {
+  // Two-edit candidates come from the quarters of the name that the edits left alone. A swap
+  // across the boundary of two quarters plus one more edit leaves a single quarter intact
+  // (northropgrumman's quarters are nor|thro|pgru|mman); each of these needs the keys of the
+  // name with that swap undone.
+  expect_lookalike("a@notrhropgrummna.com", "northropgrumman.com", "two-edits");
+  expect_lookalike("a@nrothrpogrumman.com", "northropgrumman.com", "two-edits");
+  expect_lookalike("a@morthropgrmuman.com", "northropgrumman.com", "two-edits");
+  // Both edits in one quarter, and two insertions.
+  expect_lookalike("a@nortthhropgrumman.com", "northropgrumman.com", "two-edits");
+  expect_lookalike("a@northropgrumnam.com", "northropgrumman.com");
+}
+
 TEST_F(LookalikeTest, ShortNamesNeedAPlausibleSlip) {
-  expect_lookalike("a@akl.com", "aol.com");     // neighbouring key
-  expect_lookalike("a@a0l.com", "aol.com");     // looks alike
-  expect_verdict("a@abl.com", Verdict::kNew);   // b is nowhere near o
-  expect_verdict("a@dax.mil", Verdict::kNew);   // one arbitrary edit on a 3-letter name
+  expect_lookalike("a@akl.com", "aol.com");    // neighbouring key
+  expect_lookalike("a@a0l.com", "aol.com");    // looks alike
+  expect_verdict("a@abl.com", Verdict::kNew);  // b is nowhere near o
+  expect_verdict("a@dax.mil", Verdict::kNew);  // one arbitrary edit on a 3-letter name
 }
 
 TEST_F(LookalikeTest, DotsDroppedOrAdded) {
@@ -142,10 +178,10 @@ TEST_F(LookalikeTest, KnownDomainEmbeddedInAnother) {
 }
 
 TEST_F(LookalikeTest, UnicodeHomoglyphs) {
-  expect_lookalike("a@\u0430rmy.mil", "army.mil", "homoglyph");          // Cyrillic a
+  expect_lookalike("a@\u0430rmy.mil", "army.mil", "homoglyph");                   // Cyrillic a
   expect_lookalike("a@\u0430\u0440\u0440l\u0435.com", "apple.com", "homoglyph");  // whole-script
-  expect_lookalike("a@\u03bAongsberg.com", "kongsberg.com", "homoglyph");  // Greek kappa
-  expect_lookalike("a@xn--rmy-5cd.mil", "army.mil", "homoglyph");        // as punycode
+  expect_lookalike("a@\u03bAongsberg.com", "kongsberg.com", "homoglyph");         // Greek kappa
+  expect_lookalike("a@xn--rmy-5cd.mil", "army.mil", "homoglyph");                 // as punycode
   // A homoglyph and a slip together.
   expect_lookalike("a@\u0430rny.mil", "army.mil", "homoglyph");
   RecipientVerdict v = check("a@\u0430rmy.mil");
@@ -163,11 +199,11 @@ TEST_F(LookalikeTest, AsciiHomoglyphsBeyondUts39) {
 }
 
 TEST_F(LookalikeTest, MailProvidersAreNeverLookalikes) {
-  expect_verdict("a@ymail.com", Verdict::kNew, "mail-provider");   // not gmail.com
+  expect_verdict("a@ymail.com", Verdict::kNew, "mail-provider");  // not gmail.com
   expect_verdict("a@mail.com", Verdict::kNew, "mail-provider");
   expect_verdict("a@email.com", Verdict::kNew, "mail-provider");
-  expect_verdict("a@aim.com", Verdict::kNew, "mail-provider");     // not aol.com
-  expect_lookalike("a@gmial.com", "gmail.com", "transposition");   // a real typo still is
+  expect_verdict("a@aim.com", Verdict::kNew, "mail-provider");    // not aol.com
+  expect_lookalike("a@gmial.com", "gmail.com", "transposition");  // a real typo still is
 }
 
 TEST_F(LookalikeTest, TrustedSuffixesAreNeverLookalikes) {
@@ -176,9 +212,9 @@ TEST_F(LookalikeTest, TrustedSuffixesAreNeverLookalikes) {
 }
 
 TEST_F(LookalikeTest, UnrelatedDomainsAreNew) {
-  for (const char* address : {"a@example.org", "a@wikipedia.org", "a@bbc.co.uk", "a@army.com",
-                              "a@apple.de", "a@amazon.co.jp", "a@mil.gov.au", "a@navy.mil",
-                              "a@lloyds.com", "a@nato.int"}) {
+  for (const char* address :
+       {"a@example.org", "a@wikipedia.org", "a@bbc.co.uk", "a@army.com", "a@apple.de",
+        "a@amazon.co.jp", "a@mil.gov.au", "a@navy.mil", "a@lloyds.com", "a@nato.int"}) {
     expect_verdict(address, Verdict::kNew);
   }
 }
@@ -220,10 +256,49 @@ TEST(LookalikeBuild, InvalidKnownDomainIsAConfigError) {
   ASSERT_TRUE(psl.has_value());
   LookalikeOptions options;
   options.known_domains = {"army.mil", "bad domain.com"};
-  auto built = LookalikeIndex::build(options, std::make_shared<const PublicSuffixList>(std::move(*psl)));
+  auto built =
+      LookalikeIndex::build(options, std::make_shared<const PublicSuffixList>(std::move(*psl)));
   ASSERT_FALSE(built.has_value());
   EXPECT_EQ(built.error().code, ErrorCode::kConfig);
   EXPECT_NE(built.error().message.find("bad domain.com"), std::string::npos);
+}
+
+TEST(LookalikeBuild, CrowdedListsAllowTwoEditsOnlyInLongerNames) {
+  auto psl = PublicSuffixList::load(PublicSuffixList::kDefaultPath);
+  ASSERT_TRUE(psl.has_value());
+  auto suffixes = std::make_shared<const PublicSuffixList>(std::move(*psl));
+  LookalikeOptions options;
+  options.known_domains = {"natwest.com", "kongsberg.com", "salesforce.com"};
+  auto relaxed = LookalikeIndex::build(options, suffixes);
+  options.crowded_at = 3;
+  auto crowded = LookalikeIndex::build(options, suffixes);
+  ASSERT_TRUE(relaxed.has_value() && crowded.has_value());
+  auto verdict = [](const auto& index, std::string_view address) {
+    return std::string(to_string(index->check_address(address).verdict));
+  };
+  // Two slips in a 7-letter name: a lookalike among a few names, not among a crowd.
+  EXPECT_EQ(verdict(*relaxed, "a@matwezt.com"), "lookalike");
+  EXPECT_EQ(verdict(*crowded, "a@matwezt.com"), "new");
+  // One slip is a lookalike either way, and so are two slips in a 9-letter name.
+  EXPECT_EQ(verdict(*crowded, "a@matwest.com"), "lookalike");
+  EXPECT_EQ(verdict(*crowded, "a@konsgberh.com"), "lookalike");
+  // Two arbitrary edits need 12 letters when crowded.
+  EXPECT_EQ(verdict(*relaxed, "a@koqgsbxrg.com"), "lookalike");
+  EXPECT_EQ(verdict(*crowded, "a@koqgsbxrg.com"), "new");
+}
+
+TEST(LookalikeBuild, SisterGroupsChainThroughASharedMember) {
+  auto psl = PublicSuffixList::load(PublicSuffixList::kDefaultPath);
+  ASSERT_TRUE(psl.has_value());
+  LookalikeOptions options;
+  options.known_domains = {"army.mil"};
+  options.sister_groups = {{"army.mil", "armymil.co"}, {"armymil.co", "armymil.net"}};
+  auto built =
+      LookalikeIndex::build(options, std::make_shared<const PublicSuffixList>(std::move(*psl)));
+  ASSERT_TRUE(built.has_value());
+  EXPECT_EQ((*built)->check_address("a@armymil.co").verdict, Verdict::kKnown);
+  EXPECT_EQ((*built)->check_address("a@armymil.net").verdict, Verdict::kKnown);
+  EXPECT_EQ((*built)->size(), 3u);
 }
 
 TEST(LookalikeBuild, EmptyKnownListFlagsNothingButInvalid) {
