@@ -141,13 +141,31 @@ _harness_port_in_use() {
   (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null
 }
 
+# How many sockets listen on TCP port PORT, on any address. Linux lets two programs that both ask
+# for SO_REUSEPORT (Postfix's master and smtp-sink do) listen on the same port and share its
+# connections between them, so a port taken twice shows only here, not as a failed bind.
+_harness_listeners() {
+  local hex
+  hex=$(printf '%04X' "$1")
+  cat /proc/net/tcp /proc/net/tcp6 2> /dev/null |
+    awk -v hex="$hex" '$4 == "0A" { split($2, a, ":"); if (a[2] == hex) n++ } END { print n + 0 }'
+}
+
+# Fail unless exactly one socket listens on PORT: WHAT has it, and nothing else shares it.
+_harness_assert_sole_listener() {
+  local port=$1 what=$2 count
+  count=$(_harness_listeners "$port")
+  [ "$count" = 1 ] || harness_fail "$count sockets listen on port $port, expected only $what's"
+}
+
 harness_free_port() {
   local port try
   for try in $(seq 100); do
-    port=$((20000 + RANDOM % 40000))
+    # Below Linux's ephemeral range (32768 and up), so that no outgoing connection holds it either.
+    port=$((20000 + RANDOM % 12000))
     # Skip ports another instance of this harness has been given but may not have bound yet.
     grep -qx "$port" "$HARNESS_ROOT/.ports" 2> /dev/null && continue
-    if ! _harness_port_in_use "$port"; then
+    if [ "$(_harness_listeners "$port")" = 0 ] && ! _harness_port_in_use "$port"; then
       [ -n "$HARNESS_ROOT" ] && echo "$port" >> "$HARNESS_ROOT/.ports"
       echo "$port"
       return 0
@@ -277,9 +295,16 @@ postfix_start() {
   if ! out=$(postfix -c "$dir/etc" start 2>&1 < /dev/null); then
     harness_fail "postfix start for $name: $out"
   fi
-  if ! harness_wait_for_port "$smtpd_port" 20; then
-    harness_fail "Postfix $name did not listen on 127.0.0.1:$smtpd_port within 20 s; log: $(tail -5 "$dir/log/maillog" 2>&1)"
+  # The master may have exited with a fatal error (a bad setting, say) while something else answers
+  # on the port, so check the master as well as the port.
+  local pid=""
+  if harness_wait_for_port "$smtpd_port" 20; then
+    pid=$(tr -dc 0-9 < "$dir/spool/pid/master.pid" 2> /dev/null || true)
   fi
+  if [ -z "$pid" ] || ! _harness_process_alive "$pid" || grep -q 'fatal:' "$dir/log/maillog" 2> /dev/null; then
+    harness_fail "Postfix $name did not start on 127.0.0.1:$smtpd_port; log: $(tail -5 "$dir/log/maillog" 2>&1)"
+  fi
+  _harness_assert_sole_listener "$smtpd_port" "Postfix $name"
 }
 
 postfix_stop() {
@@ -356,10 +381,13 @@ sink_start() {
   # -d writes one file per message; the template's %s plus smtp-sink's random suffix keep names unique.
   smtp-sink -u nobody -d "$dir/mail/%s." "127.0.0.1:$port" 256 \
     >> "$dir/sink.log" 2>&1 < /dev/null &
-  echo $! > "$dir/pid"
-  if ! harness_wait_for_port "$port" 10; then
-    harness_fail "smtp-sink $name did not listen on 127.0.0.1:$port: $(cat "$dir/sink.log")"
+  local pid=$!
+  echo "$pid" > "$dir/pid"
+  # A sink that could not bind exits at once, while the port may answer for someone else.
+  if ! harness_wait_for_port "$port" 10 || ! { sleep 0.1; _harness_process_alive "$pid"; }; then
+    harness_fail "smtp-sink $name did not start on 127.0.0.1:$port: $(cat "$dir/sink.log")"
   fi
+  _harness_assert_sole_listener "$port" "smtp-sink $name"
 }
 
 sink_stop() {
