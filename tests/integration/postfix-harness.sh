@@ -48,8 +48,8 @@
 #
 # Sending
 #   smtp_send PORT SWAKS_ARGS...        send one message with swaks to 127.0.0.1:PORT and print the
-#                                       whole SMTP transcript; returns swaks' status (0 accepted,
-#                                       23/24/25 rejected at MAIL/RCPT/DATA, see swaks(1))
+#                                       whole SMTP transcript; returns swaks' status (0 accepted;
+#                                       23, 24, 25, 26 refused at MAIL, RCPT, DATA, end of data)
 #   smtp_reply_to COMMAND TRANSCRIPT    print the server's reply line(s) to COMMAND ("MAIL FROM",
 #                                       "RCPT TO", "DATA", or "." for the end of the message)
 #   smtp_queue_id TRANSCRIPT            print the queue id from "250 ... queued as ID"
