@@ -179,7 +179,13 @@ Result<Config> load_config(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   std::string dir = fs::path(path).parent_path().string();
-  return parse_config(text.str(), path, dir.empty() ? "." : dir);
+  Result<Config> config = parse_config(text.str(), path, dir.empty() ? "." : dir);
+  if (config && !config->policy.rules_given) {
+    Result<Config> shipped = default_config();
+    if (!shipped) return std::unexpected(shipped.error());
+    config->policy.rules = shipped->policy.rules;
+  }
+  return config;
 }
 
 Result<Config> default_config() {

@@ -90,7 +90,10 @@ struct PolicyConfig {
   std::vector<ClearanceConfig> clearance;      // default empty: no external domain is cleared
   OverrideConfig override_with;
   std::string subject_prefix;                  // tag: prefix for the subject; default none
-  std::vector<RuleConfig> rules;               // first match decides, per recipient
+  // First match decides, per recipient. A configuration file without policy.rules gets the
+  // shipped rules (config/sendguard.yaml), so that a site file need only say what differs.
+  std::vector<RuleConfig> rules;
+  bool rules_given = false;  // whether the file had policy.rules (an empty list counts)
 };
 
 // The milter daemon.

@@ -175,9 +175,15 @@ Result<void> parse_policy_section(const std::string& source, const YAML::Node& n
       return ok;
     }
   }
-  if (YAML::Node rules = node["rules"]; rules.IsDefined() && !rules.IsNull()) {
+  if (YAML::Node rules = node["rules"]; rules.IsDefined()) {
+    if (rules.IsNull()) {
+      out.rules.clear();
+      out.rules_given = true;
+      return {};
+    }
     if (!rules.IsSequence()) return std::unexpected(config_error(source, rules, "policy.rules", "expected a list"));
     out.rules.clear();
+    out.rules_given = true;
     std::size_t index = 0;
     for (const auto& r : rules) {
       RuleConfig rule;

@@ -244,5 +244,17 @@ TEST_F(ConfigTest, PolicyMistakesAreNamedWithTheirLine) {
   }
 }
 
+TEST_F(ConfigTest, AFileWithoutRulesKeepsTheShippedRulesAndAnEmptyListMeansNone) {
+  auto without = load_config(write("a.yaml", "version: 1\npolicy:\n  mode: monitor\n"));
+  ASSERT_TRUE(without.has_value()) << without.error().message;
+  auto shipped = default_config();
+  ASSERT_TRUE(shipped.has_value());
+  ASSERT_EQ(without->policy.rules.size(), shipped->policy.rules.size());
+  EXPECT_EQ(without->policy.rules.front().id, "lookalike-recipient");
+  auto empty = load_config(write("b.yaml", "version: 1\npolicy:\n  rules: []\n"));
+  ASSERT_TRUE(empty.has_value()) << empty.error().message;
+  EXPECT_TRUE(empty->policy.rules.empty());
+}
+
 }  // namespace
 }  // namespace sendguard

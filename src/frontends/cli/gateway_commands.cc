@@ -217,6 +217,8 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
       exit_status = 0;
     });
   }
+  // --config, --known-domains and --state-dir may follow the verb: "quarantine list --config F".
+  for (CLI::App* sub : q->get_subcommands({})) sub->fallthrough();
 }
 
 void add_audit_command(CLI::App& app, int& exit_status) {

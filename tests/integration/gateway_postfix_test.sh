@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The gateway end to end: a real Postfix on loopback with sendguard as its milter, smtp-sink as
+# the next hop, swaks as the client. Shows that
+#   - mail to army.ml is refused at RCPT time, and the reply names army.mil;
+#   - mail to a known domain is delivered once, with sendguard's headers;
+#   - OFFICIAL-SENSITIVE mail to an uncleared domain is held, listed by `sendguard quarantine
+#     list`, and reaches the sink exactly once after `sendguard quarantine release` (a second
+#     release is refused);
+#   - monitor mode delivers everything and records what it would have done;
+#   - killing sendguard while mail is in flight loses nothing: an upstream relay defers the mail
+#     and delivers it once sendguard is back.
+# usage: gateway_postfix_test.sh SENDGUARD_BINARY
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bin=$(realpath "$1")
+source "$here/postfix-harness.sh"
+[ "$(id -u)" -eq 0 ] || { echo "needs root (Postfix's master runs as root); skipped" >&2; exit 77; }
+
+harness_setup
+printf 'army.mil\npartner.co.uk\n' > "$HARNESS_ROOT/known.txt"
+
+# Writes a configuration for one sendguard instance: the shipped default policy, with the
+# organisation's own domain, the Postfix instance whose hold queue it uses, and a mode.
+write_config() {  # FILE POSTFIX_INSTANCE MODE
+  cat > "$1" <<YAML
+version: 1
+policy:
+  mode: $3
+  internal_domains: [example.org]
+gateway:
+  postfix_config_dir: $(postfix_config_dir "$2")
+YAML
+  # The default rules apply: a policy section without rules keeps the shipped ones.
+}
+
+# Starts a milter; prints nothing, sets milter_pid. MILTER_PORT CONFIG STATE_DIR LOG
+start_milter() {
+  "$bin" milter --listen "inet:$1@127.0.0.1" --config "$2" --known-domains "$HARNESS_ROOT/known.txt" \
+    --state-dir "$3" >> "$4" 2>&1 &
+  milter_pid=$!
+  harness_on_teardown "kill $milter_pid 2>/dev/null || true"
+  harness_wait_for_port "$1" 60 || harness_fail "sendguard milter did not start: $(cat "$4")"
+}
+
+sg() { "$bin" "$@" --config "$config" --state-dir "$state"; }
+
+sink_start sink
+milter_port=$(harness_free_port)
+postfix_start mx --relay-port "$(sink_port sink)" --milter "inet:127.0.0.1:$milter_port"
+config=$HARNESS_ROOT/sendguard.yaml
+state=$HARNESS_ROOT/state
+write_config "$config" mx enforce
+"$bin" config check "$config" > /dev/null || harness_fail "the test configuration is not valid"
+start_milter "$milter_port" "$config" "$state" "$HARNESS_ROOT/milter.log"
+mx_port=$(postfix_smtpd_port mx)
+
+echo "1. a lookalike recipient is refused at RCPT with the intended domain"
+status=0
+transcript=$(smtp_send "$mx_port" --from alice@example.org --to bob@army.ml) || status=$?
+reply=$(smtp_reply_to "RCPT TO" "$transcript")
+echo "$reply" | grep -q ' 550 5.7.1 ' || harness_fail "army.ml not refused at RCPT: $reply"
+echo "$reply" | grep -q 'army.mil' || harness_fail "the reply does not name army.mil: $reply"
+echo "$reply" | grep -q 'Did you mean bob@army.mil?' || harness_fail "no suggestion in the reply: $reply"
+
+echo "2. mail to a known domain is delivered once, with sendguard's headers"
+smtp_send "$mx_port" --from alice@example.org --to carol@army.mil --header "X-Test-Id: known-1" \
+  --body "Lunch on Friday?" > /dev/null || harness_fail "mail to army.mil was not accepted"
+sink_wait_for_count sink 1
+[ "$(sink_count_matching sink '^X-Test-Id: known-1')" = 1 ] || harness_fail "known-domain mail not delivered once"
+[ "$(sink_count_matching sink '^X-Sendguard-Action: tag')" = 1 ] || harness_fail "no X-Sendguard-Action header"
+
+echo "3. OFFICIAL-SENSITIVE mail to an uncleared domain is held, then released exactly once"
+transcript=$(smtp_send "$mx_port" --from alice@example.org --to dave@newcorp-example.com \
+  --header "Subject: Budget" --header "X-Test-Id: held-1" \
+  --body $'OFFICIAL-SENSITIVE\n\nThe budget figures for next year.\n\nOFFICIAL-SENSITIVE') ||
+  harness_fail "the marked message was not accepted: $transcript"
+queue_id=$(smtp_queue_id "$transcript")
+queue_wait_for mx hold "$queue_id" 30 || harness_fail "message $queue_id is not in the hold queue"
+listing=$(sg quarantine list --format json)
+[ "$(echo "$listing" | grep -c .)" = 1 ] || harness_fail "expected one held message, got: $listing"
+id=$(echo "$listing" | python3 -c 'import json,sys; e=json.loads(sys.stdin.readline()); print(e["id"])')
+echo "$listing" | python3 -c '
+import json, sys
+e = json.loads(sys.stdin.readline())
+assert e["queue_id"] == sys.argv[1], e
+assert e["sender"] == "alice@example.org", e
+assert e["recipients"] == ["dave@newcorp-example.com"], e
+assert e["rule"] == "marked-to-unknown-domain", e
+' "$queue_id" || harness_fail "quarantine list does not describe the held message: $listing"
+sleep 2
+[ "$(sink_count_matching sink '^X-Test-Id: held-1')" = 0 ] || harness_fail "held mail reached the sink"
+sg quarantine release "$id" > /dev/null || harness_fail "release failed"
+if sg quarantine release "$id" > /dev/null 2>&1; then harness_fail "a second release was accepted"; fi
+for _ in $(seq 60); do [ "$(sink_count_matching sink '^X-Test-Id: held-1')" = 1 ] && break; sleep 0.5; done
+queue_wait_empty mx
+sleep 1
+[ "$(sink_count_matching sink '^X-Test-Id: held-1')" = 1 ] || harness_fail "released mail did not arrive exactly once"
+sg quarantine list --all --format json | grep -q '"state":"released"' || harness_fail "entry not marked released"
+sg audit --format json | grep -q '"action":"release"' || harness_fail "the release is not in the audit log"
+
+echo "4. monitor mode delivers everything and records what it would have done"
+sink_start sink2
+monitor_port=$(harness_free_port)
+postfix_start mon --relay-port "$(sink_port sink2)" --milter "inet:127.0.0.1:$monitor_port"
+monitor_config=$HARNESS_ROOT/monitor.yaml
+write_config "$monitor_config" mon monitor
+start_milter "$monitor_port" "$monitor_config" "$HARNESS_ROOT/state-monitor" "$HARNESS_ROOT/milter-monitor.log"
+smtp_send "$(postfix_smtpd_port mon)" --from alice@example.org --to bob@army.ml --header "X-Test-Id: mon-1" \
+  > /dev/null || harness_fail "monitor mode refused a lookalike recipient"
+smtp_send "$(postfix_smtpd_port mon)" --from alice@example.org --to dave@newcorp-example.com \
+  --header "X-Test-Id: mon-2" --body $'OFFICIAL-SENSITIVE\n\nFigures.\n\nOFFICIAL-SENSITIVE' > /dev/null ||
+  harness_fail "monitor mode refused marked mail"
+sink_wait_for_count sink2 2
+queue_wait_empty mon
+sink_assert_count sink2 2
+[ "$(sink_count_matching sink2 '^X-Sendguard-')" = 0 ] || harness_fail "monitor mode changed a message"
+audit=$("$bin" audit --format json --config "$monitor_config" --state-dir "$HARNESS_ROOT/state-monitor")
+echo "$audit" | grep '"monitor":true' | grep -q '"action":"reject"' || harness_fail "no would-reject record: $audit"
+echo "$audit" | grep '"monitor":true' | grep -q '"action":"hold"' || harness_fail "no would-hold record: $audit"
+
+echo "5. killing sendguard while mail is in flight loses nothing"
+# An upstream relay (as in a real site: submission, then the gateway) keeps what the gateway
+# defers; Postfix's milter_default_action = tempfail makes the gateway defer while sendguard is down.
+postfix_start relay --relay-port "$mx_port"
+before=$(sink_count sink)
+for i in $(seq 1 20); do
+  smtp_send "$(postfix_smtpd_port relay)" --from alice@example.org --to "p$i@army.mil" \
+    --header "X-Test-Id: flight-$i" --body "Message $i of a batch" > /dev/null &
+done
+sleep 0.5
+kill -9 "$milter_pid"
+wait_for_jobs=$(jobs -p | grep -v -x "$milter_pid" || true)
+for job in $wait_for_jobs; do wait "$job" 2>/dev/null || true; done
+sleep 2
+start_milter "$milter_port" "$config" "$state" "$HARNESS_ROOT/milter.log"
+for _ in 1 2 3; do queue_flush relay; queue_flush mx; sleep 2; done
+for _ in $(seq 60); do
+  [ "$(sink_count_matching sink '^X-Test-Id: flight-')" -ge 20 ] && break
+  queue_flush relay
+  sleep 1
+done
+queue_wait_empty relay 60
+queue_wait_empty mx 60
+sleep 1
+for i in $(seq 1 20); do
+  n=$(sink_count_matching sink "^X-Test-Id: flight-$i\$")
+  [ "$n" = 1 ] || harness_fail "message flight-$i arrived $n times (expected exactly once)"
+done
+[ "$(sink_count sink)" = $((before + 20)) ] || harness_fail "unexpected extra deliveries"
+grep -q -i 'milter' "$(postfix_log mx)" || harness_fail "the gateway's log does not show the milter outage"
+
+echo "PASS"
