@@ -57,8 +57,9 @@ using ContextHits = std::vector<std::pair<std::size_t, std::size_t>>[kCtxCount];
 
 int on_context_in_text(unsigned id, unsigned long long from, unsigned long long to, unsigned,
                        void* ctx) {
+  if (id >= kCtxCount) return 0;
   auto& v = (*static_cast<ContextHits*>(ctx))[id];
-  if (id < kCtxCount && v.size() < ContextIndex::kMaxPerCategory) v.emplace_back(from, to);
+  if (v.size() < ContextIndex::kMaxPerCategory) v.emplace_back(from, to);
   return 0;
 }
 
