@@ -3,7 +3,8 @@
 //
 // All patterns of all detectors (built-in and organisation-defined) are compiled into one
 // Hyperscan database, scanned once over each text; every match is then confirmed by a
-// validator (check digits, issuer rules, entropy) and weighed by context words nearby.
+// validator (check digits, issuer rules, entropy) and weighed by context words nearby, which
+// a second, small database looks for around each candidate.
 // Findings never carry a secret or a full number: excerpts are redacted before they leave
 // this module.
 //

@@ -28,6 +28,9 @@
 #include "content/content.h"
 #include "content/patterns.h"
 
+struct hs_database;
+struct hs_scratch;
+
 namespace sendguard::content {
 
 struct Hit {
@@ -39,16 +42,33 @@ struct Hit {
   int rank = 0;       // markings only: higher is more sensitive
 };
 
-// Positions of context words, by category, for "is there one near here?" questions.
+// Context words near a candidate. They have a small Hyperscan database of their own and are
+// looked for only around the candidates that ask (most texts hold few): kept in the main
+// database, they slowed every scan of every text. Once the windows asked about add up to the
+// size of the text, the whole text is scanned once and indexed instead, so the cost stays
+// linear however many candidates there are.
 class ContextIndex {
  public:
-  static constexpr std::size_t kMaxPerCategory = 100000;
-  void add(int category, std::size_t from, std::size_t to);
-  void finish();  // sorts; call once before near()
+  static constexpr std::size_t kMaxPerCategory = 100000;  // when the whole text is indexed
+  static constexpr std::size_t kMaxWordBytes = 64;        // longest context word, checked at build
+  // `db` holds the context expressions with their category as id; `scratch` serves it.
+  ContextIndex(std::string_view text, const hs_database* db, hs_scratch* scratch)
+      : text_(text), db_(db), scratch_(scratch) {}
+  // Is there a context word of `category` within `window` bytes of [from, to)?
   bool near(int category, std::size_t from, std::size_t to, std::size_t window) const;
 
  private:
-  std::vector<std::pair<std::size_t, std::size_t>> hits_[kCtxCount];
+  void index_all() const;
+  // Scans the window around [from, to) unless the windows would add up to more than the text;
+  // then indexes the whole text instead and returns false.
+  bool scan_window(int category, std::size_t from, std::size_t to, std::size_t window) const;
+
+  std::string_view text_;
+  const hs_database* db_;
+  hs_scratch* scratch_;
+  mutable std::size_t scanned_ = 0;  // bytes of windows scanned so far
+  mutable bool indexed_ = false;
+  mutable std::vector<std::pair<std::size_t, std::size_t>> hits_[kCtxCount];
 };
 
 struct DetectInput {

@@ -38,7 +38,9 @@ constexpr PatternSpec kPatterns[] = {
     {R"(\((?:TS|S|C|U|R|CUI|NU|NR|NC|NS|CTS)(?://|\)))", kSom, Kind::kMarking, 0},
     {R"(\b(?:classified by|derived from|declassify on|classification authority)\s{0,3}:)", kNoCase,
      Kind::kUsHint, 0},
+};
 
+constexpr PatternSpec kContextPatterns[] = {
     {R"(\b(?:credit card|debit card|card ?(?:number|no|num|holder)|cardholder|visa|master ?card|amex|american express|discover|diners|jcb|maestro|expiry|expiration|expires|exp(?:iry)? date|valid (?:thru|through)|cvv2?|cvc2?|security code|payment card|card)\b)",
      kNoCase, Kind::kContext, kCtxCard},
     {R"(\b(?:iban|bic|swift|bank|banking|account|acct|beneficiary|payee|transfer|wire|sort code|remittance)\b)",
@@ -56,5 +58,6 @@ constexpr PatternSpec kPatterns[] = {
 }  // namespace
 
 std::span<const PatternSpec> builtin_patterns() { return kPatterns; }
+std::span<const PatternSpec> context_patterns() { return kContextPatterns; }
 
 }  // namespace sendguard::content

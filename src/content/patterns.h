@@ -41,5 +41,8 @@ struct PatternSpec {
 };
 
 std::span<const PatternSpec> builtin_patterns();
+// Context words (Kind::kContext, arg = ContextCategory): not in the main database, see
+// ContextIndex.
+std::span<const PatternSpec> context_patterns();
 
 }  // namespace sendguard::content

@@ -34,22 +34,59 @@ std::string_view to_string(Confidence confidence) {
 
 namespace content {
 
-void ContextIndex::add(int category, std::size_t from, std::size_t to) {
-  if (category < 0 || category >= kCtxCount) return;
-  auto& v = hits_[category];
-  if (v.size() < kMaxPerCategory) v.emplace_back(from, to);
+namespace {
+
+struct WindowSearch {
+  int category;
+  std::size_t base, from, to, window;
+  bool found = false;
+};
+
+int on_context_in_window(unsigned id, unsigned long long from, unsigned long long to, unsigned,
+                         void* ctx) {
+  auto* w = static_cast<WindowSearch*>(ctx);
+  if (static_cast<int>(id) != w->category) return 0;
+  std::size_t wf = w->base + from, wt = w->base + to;
+  std::size_t distance = wt <= w->from ? w->from - wt : wf >= w->to ? wf - w->to : 0;
+  if (distance > w->window) return 0;
+  w->found = true;
+  return 1;  // enough: stop the scan
 }
 
-void ContextIndex::finish() {
+using ContextHits = std::vector<std::pair<std::size_t, std::size_t>>[kCtxCount];
+
+int on_context_in_text(unsigned id, unsigned long long from, unsigned long long to, unsigned,
+                       void* ctx) {
+  if (id >= kCtxCount) return 0;
+  auto& v = (*static_cast<ContextHits*>(ctx))[id];
+  if (v.size() < ContextIndex::kMaxPerCategory) v.emplace_back(from, to);
+  return 0;
+}
+
+}  // namespace
+
+void ContextIndex::index_all() const {
+  indexed_ = true;
+  if (hs_scan(db_, text_.data(), static_cast<unsigned>(text_.size()), 0, scratch_,
+              on_context_in_text, &hits_) != HS_SUCCESS) {
+    for (auto& v : hits_) v.clear();
+  }
   for (auto& v : hits_) std::sort(v.begin(), v.end());
 }
 
 bool ContextIndex::near(int category, std::size_t from, std::size_t to, std::size_t window) const {
+  if (category < 0 || category >= kCtxCount) return false;
+  if (!indexed_) {
+    // A context word is most often the label just before the value ("NHS number 943 ..."), so
+    // a narrow window first; the whole window only when that finds nothing.
+    constexpr std::size_t kNarrow = 32;
+    if (window > kNarrow && scan_window(category, from, to, kNarrow)) return true;
+    if (!indexed_ && scan_window(category, from, to, window)) return true;
+    if (!indexed_) return false;
+  }
   const auto& v = hits_[category];
-  // Context words are short (< 64 bytes), so any word ending within the window starts after
-  // from - window - 64; scan forward from there while words start before to + window.
-  std::size_t lo = from > window + 64 ? from - window - 64 : 0;
-  auto it = std::lower_bound(v.begin(), v.end(), std::make_pair(lo, std::size_t{0}));
+  std::size_t first = from > window + kMaxWordBytes ? from - window - kMaxWordBytes : 0;
+  auto it = std::lower_bound(v.begin(), v.end(), std::make_pair(first, std::size_t{0}));
   for (; it != v.end() && it->first <= to + window; ++it) {
     std::size_t distance = it->second <= from ? from - it->second
                            : it->first >= to  ? it->first - to
@@ -57,6 +94,26 @@ bool ContextIndex::near(int category, std::size_t from, std::size_t to, std::siz
     if (distance <= window) return true;
   }
   return false;
+}
+
+bool ContextIndex::scan_window(int category, std::size_t from, std::size_t to,
+                               std::size_t window) const {
+  // A word within the window ends at or after from - window, so starts after
+  // from - window - kMaxWordBytes; one more byte before that decides its \b.
+  const std::size_t reach = window + kMaxWordBytes + 1;
+  std::size_t lo = from > reach ? from - reach : 0;
+  std::size_t hi = std::min(text_.size(), to + reach);
+  if (scanned_ + (hi - lo) > text_.size()) {
+    index_all();
+    return false;  // near() asks the index
+  }
+  // Matches that the window's own edges make up (a \b where the text has none) lie farther
+  // than `window` from the candidate, so the distance test drops them.
+  scanned_ += hi - lo;
+  WindowSearch search{category, lo, from, to, window};
+  hs_error_t rc = hs_scan(db_, text_.data() + lo, static_cast<unsigned>(hi - lo), 0, scratch_,
+                          on_context_in_window, &search);
+  return (rc == HS_SUCCESS || rc == HS_SCAN_TERMINATED) && search.found;
 }
 
 namespace {
@@ -69,6 +126,8 @@ constexpr std::size_t kMaxScanBytes = 256u << 20;  // hs_scan takes an unsigned 
 struct PatternRef {
   Kind kind;
   int arg;
+  TermScan scan = TermScan::kAsWritten;
+  std::uint32_t length = 0;  // TermExpression::length
 };
 
 struct RawMatch {
@@ -78,22 +137,53 @@ struct RawMatch {
 
 struct Collector {
   const std::vector<PatternRef>* refs;
-  ContextIndex* context;
+  std::string_view text;
   std::vector<RawMatch> matches;
   std::vector<std::uint32_t> per_pattern;
+  std::size_t first_booking = SIZE_MAX;  // the first booking reference after a booking word
 };
+
+void add(Collector& c, unsigned id, std::size_t from, std::size_t to) {
+  if (c.per_pattern[id] >= kMaxCandidatesPerPattern) return;
+  ++c.per_pattern[id];
+  c.matches.push_back({id, from, to});
+}
 
 int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned, void* ctx) {
   auto* c = static_cast<Collector*>(ctx);
   const PatternRef& ref = (*c->refs)[id];
-  if (ref.kind == Kind::kContext) {
-    c->context->add(ref.arg, from, to);
-    return 0;
+  // Terms the database finds through a stand-in become exact matches here, before the
+  // per-pattern cap counts them (see TermScan).
+  switch (ref.scan) {
+    case TermScan::kAsWritten:
+      add(*c, id, from, to);
+      break;
+    case TermScan::kFlightNumber:
+      if (auto m = flight_number_at(c->text, to)) add(*c, id, m->first, m->second);
+      break;
+    case TermScan::kAirportCode:
+      if (word_at(c->text, to - ref.length, to)) add(*c, id, to - ref.length, to);
+      break;
+    case TermScan::kBookingWord:
+      // Words arrive in order of their end, so the first reference found stays the first.
+      if (c->first_booking == SIZE_MAX)
+        c->first_booking = booking_reference_after(c->text, to - ref.length, to);
+      break;
   }
-  if (c->per_pattern[id] >= kMaxCandidatesPerPattern) return 0;
-  ++c->per_pattern[id];
-  c->matches.push_back({id, static_cast<std::size_t>(from), static_cast<std::size_t>(to)});
   return 0;
+}
+
+// Booking references as the exact expression would have reported them to on_match: every
+// one, in order, up to the per-pattern cap. Those before the first one a booking word
+// vouches for would fail check_term(), so they are left out.
+void add_booking_references(Collector& c, unsigned id) {
+  if (c.first_booking == SIZE_MAX) return;
+  std::size_t seen = 0;
+  for (std::size_t at = next_booking_reference(c.text, 0);
+       at != SIZE_MAX && seen < kMaxCandidatesPerPattern;
+       at = next_booking_reference(c.text, at + 6), ++seen) {
+    if (at >= c.first_booking) add(c, id, at, at + 6);
+  }
 }
 
 // Each thread keeps clones of the scanners' prototype scratch, keyed by a scanner id that is
@@ -183,15 +273,18 @@ bool is_machine_header(std::string_view n) {
 
 class HyperscanScanner final : public ContentScanner {
  public:
-  HyperscanScanner(hs_database_t* db, hs_scratch_t* prototype, std::vector<PatternRef> refs,
-                   ContentOptions options)
+  HyperscanScanner(hs_database_t* db, hs_database_t* context_db, hs_scratch_t* prototype,
+                   std::vector<PatternRef> refs, unsigned booking_id, ContentOptions options)
       : db_(db),
+        context_db_(context_db),
         prototype_(prototype),
         refs_(std::move(refs)),
+        booking_id_(booking_id),
         options_(std::move(options)),
         id_(g_next_scanner_id.fetch_add(1)) {}
   ~HyperscanScanner() override {
     hs_free_scratch(prototype_);
+    hs_free_database(context_db_);
     hs_free_database(db_);
   }
   HyperscanScanner(const HyperscanScanner&) = delete;
@@ -206,8 +299,10 @@ class HyperscanScanner final : public ContentScanner {
   void emit(std::string_view where, std::vector<Hit>& hits, std::vector<Finding>& out) const;
 
   hs_database_t* db_;
-  hs_scratch_t* prototype_;
+  hs_database_t* context_db_;  // context words, scanned around candidates (ContextIndex)
+  hs_scratch_t* prototype_;    // allocated for both databases
   std::vector<PatternRef> refs_;
+  unsigned booking_id_;  // the booking reference term, found through booking words
   ContentOptions options_;
   std::uint64_t id_;
 };
@@ -249,8 +344,7 @@ void HyperscanScanner::scan_text(std::string_view text, std::string_view where,
   }
   static thread_local ScratchCache cache;
   hs_scratch_t* scratch = cache.get(id_, prototype_);
-  ContextIndex context;
-  Collector collector{&refs_, &context, {}, std::vector<std::uint32_t>(refs_.size(), 0)};
+  Collector collector{&refs_, text, {}, std::vector<std::uint32_t>(refs_.size(), 0)};
   if (scratch == nullptr || hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0,
                                     scratch, on_match, &collector) != HS_SUCCESS) {
     // Fail closed: the caller sees that this text was not examined.
@@ -258,7 +352,8 @@ void HyperscanScanner::scan_text(std::string_view text, std::string_view where,
     emit(where, hits, out);
     return;
   }
-  context.finish();
+  add_booking_references(collector, booking_id_);
+  const ContextIndex context(text, context_db_, scratch);
   auto& matches = collector.matches;
   std::sort(matches.begin(), matches.end(), [](const RawMatch& a, const RawMatch& b) {
     if (a.id != b.id) return a.id < b.id;
@@ -447,6 +542,38 @@ void HyperscanScanner::scan_header(std::string_view name, std::string_view value
   scan_text(value, "header:" + printable(name), out);
 }
 
+// The context words' own database (ContextIndex): match id = ContextCategory.
+Result<hs_database_t*> compile_context_database() {
+  std::vector<const char*> expressions;
+  std::vector<unsigned> flags, ids;
+  for (const PatternSpec& p : context_patterns()) {
+    // ContextIndex's windows assume every context word is shorter than kMaxWordBytes.
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_expression_info(p.expression, p.flags, &info, &err) != HS_SUCCESS) {
+      hs_free_compile_error(err);
+      return make_error(ErrorCode::kInternal, "content: a context expression does not compile");
+    }
+    bool too_long = info->max_width >= ContextIndex::kMaxWordBytes;
+    std::free(info);
+    if (too_long)
+      return make_error(ErrorCode::kInternal, "content: a context word is too long for its window");
+    expressions.push_back(p.expression);
+    flags.push_back(p.flags);
+    ids.push_back(static_cast<unsigned>(p.arg));
+  }
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(),
+                       static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK, nullptr, &db,
+                       &err) != HS_SUCCESS) {
+    std::string why = err ? err->message : "unknown error";
+    hs_free_compile_error(err);
+    return make_error(ErrorCode::kInternal, "content: context words do not compile: " + why);
+  }
+  return db;
+}
+
 }  // namespace
 }  // namespace content
 
@@ -454,22 +581,36 @@ Result<std::shared_ptr<const ContentScanner>> ContentScanner::build(const Conten
   using namespace content;
   if (options.context_window_bytes > (1u << 20))
     return make_error(ErrorCode::kConfig, "content: context_window_bytes must be at most 1 MiB");
+  // Parallel vectors, one entry per compiled expression; refs is indexed by the match id,
+  // and an id may have no expression of its own (the booking reference term).
   std::vector<std::string> expressions;
   std::vector<unsigned> flags;
-  std::vector<PatternRef> refs;
+  std::vector<unsigned> ids;
   std::vector<std::string> owner;  // who wrote each expression, for error messages
-  for (const PatternSpec& p : builtin_patterns()) {
-    expressions.emplace_back(p.expression);
-    flags.push_back(p.flags);
-    refs.push_back({p.kind, p.arg});
-    owner.emplace_back("built-in");
-  }
+  std::vector<PatternRef> refs;
+  auto add = [&](std::string expression, unsigned f, PatternRef ref, std::string who) {
+    expressions.push_back(std::move(expression));
+    flags.push_back(f);
+    ids.push_back(static_cast<unsigned>(refs.size()));
+    owner.push_back(std::move(who));
+    refs.push_back(ref);
+  };
+  for (const PatternSpec& p : builtin_patterns())
+    add(p.expression, p.flags, {p.kind, p.arg}, "built-in");
   const auto& terms = topic_terms();
+  unsigned booking_id = UINT32_MAX;
   for (std::size_t i = 0; i < terms.size(); ++i) {
-    expressions.push_back(terms[i].expression);
-    flags.push_back(terms[i].flags);
-    refs.push_back({Kind::kTopicTerm, static_cast<int>(i)});
-    owner.emplace_back("built-in topic");
+    const PatternRef term_ref{Kind::kTopicTerm, static_cast<int>(i)};
+    if (terms[i].scan == TermScan::kBookingWord) {
+      booking_id = static_cast<unsigned>(refs.size());
+      refs.push_back(term_ref);
+    }
+    for (const TermExpression& e : database_expressions(terms[i])) {
+      PatternRef ref = term_ref;
+      ref.scan = terms[i].scan;
+      ref.length = static_cast<std::uint32_t>(e.length);
+      add(e.expression, e.flags, ref, "built-in topic");
+    }
   }
   static constexpr std::string_view kReserved[] = {"pii.", "secret.", "marking.", "sensitive.",
                                                    "unscannable"};
@@ -497,10 +638,9 @@ Result<std::shared_ptr<const ContentScanner>> ContentScanner::build(const Conten
       if (k.empty())
         return make_error(ErrorCode::kConfig,
                           "content: custom detector '" + c.id + "' has an empty keyword");
-      expressions.push_back(escape_keyword(k));
-      flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST);
-      refs.push_back({Kind::kCustom, static_cast<int>(d)});
-      owner.push_back("custom detector '" + c.id + "' keyword '" + k + "'");
+      add(escape_keyword(k), HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST,
+          {Kind::kCustom, static_cast<int>(d)},
+          "custom detector '" + c.id + "' keyword '" + k + "'");
     }
     for (const std::string& p : c.patterns) {
       // Start-of-match tracking is refused for some patterns; the excerpt then starts at the
@@ -519,18 +659,12 @@ Result<std::shared_ptr<const ContentScanner>> ContentScanner::build(const Conten
       if (empty_match)
         return make_error(ErrorCode::kConfig, "content: custom detector '" + c.id + "' pattern '" +
                                                   p + "' can match empty text");
-      expressions.push_back(p);
-      flags.push_back(f);
-      refs.push_back({Kind::kCustom, static_cast<int>(d)});
-      owner.push_back("custom detector '" + c.id + "' pattern '" + p + "'");
+      add(p, f, {Kind::kCustom, static_cast<int>(d)},
+          "custom detector '" + c.id + "' pattern '" + p + "'");
     }
   }
   std::vector<const char*> cexpr;
-  std::vector<unsigned> ids;
-  for (std::size_t i = 0; i < expressions.size(); ++i) {
-    cexpr.push_back(expressions[i].c_str());
-    ids.push_back(static_cast<unsigned>(i));
-  }
+  for (const std::string& e : expressions) cexpr.push_back(e.c_str());
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
   if (hs_compile_multi(cexpr.data(), flags.data(), ids.data(), static_cast<unsigned>(cexpr.size()),
@@ -544,13 +678,21 @@ Result<std::shared_ptr<const ContentScanner>> ContentScanner::build(const Conten
     ErrorCode code = who.starts_with("custom") ? ErrorCode::kConfig : ErrorCode::kInternal;
     return make_error(code, "content: " + who + " does not compile: " + why);
   }
+  auto context_db = compile_context_database();
+  if (!context_db) {
+    hs_free_database(db);
+    return std::unexpected(context_db.error());
+  }
   hs_scratch_t* scratch = nullptr;
-  if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) {
+  if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS ||
+      hs_alloc_scratch(*context_db, &scratch) != HS_SUCCESS) {
+    hs_free_scratch(scratch);
+    hs_free_database(*context_db);
     hs_free_database(db);
     return make_error(ErrorCode::kInternal, "content: cannot allocate Hyperscan scratch space");
   }
-  return std::shared_ptr<const ContentScanner>(
-      std::make_shared<HyperscanScanner>(db, scratch, std::move(refs), options));
+  return std::shared_ptr<const ContentScanner>(std::make_shared<HyperscanScanner>(
+      db, *context_db, scratch, std::move(refs), booking_id, options));
 }
 
 }  // namespace sendguard

@@ -13,9 +13,11 @@
 //        low    = >= 2 distinct terms; a single term is not reported.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "content/content.h"
@@ -28,16 +30,52 @@ std::string_view topic_detector(Topic topic);
 
 enum class TermCheck { kNone, kIcd10, kPnr, kUtr };
 
+// How the scanner's database finds a term. Most terms are compiled as written. A few, written
+// as they are, slow the whole database down several times over (Hyperscan finds short
+// alternations behind a \b, and expressions that are only character classes, with engines
+// that run over every byte), so the database looks for something cheaper and the scanner
+// rebuilds the exact match from it:
+//   kFlightNumber: the database finds a two-character code and the first digit after it;
+//                  flight_number_at() re-reads the code list, the boundaries and the digits.
+//   kAirportCode:  the database finds the codes as plain literals; word_at() checks the
+//                  boundaries.
+//   kBookingWord:  the six-character booking reference itself is not in the database; its
+//                  booking words are, and the scanner reads the 40 bytes after each one.
+enum class TermScan { kAsWritten, kFlightNumber, kAirportCode, kBookingWord };
+
 struct TopicTerm {
-  std::string expression;  // Hyperscan expression
+  std::string expression;  // Hyperscan expression: exactly what the term matches
   unsigned flags;          // HS_FLAG_*
   Topic topic;
   double weight;
   TermCheck check;
   const char* group;  // what the excerpt says instead of the word: "medication", "flight number"
+  TermScan scan = TermScan::kAsWritten;
 };
 
 const std::vector<TopicTerm>& topic_terms();
+
+// What the database compiles for a term; one term may need several expressions.
+struct TermExpression {
+  std::string expression;
+  unsigned flags;
+  std::size_t length;  // of every match, for literals compiled without start of match; else 0
+};
+std::vector<TermExpression> database_expressions(const TopicTerm& term);
+
+// The flight number whose first digit ends at `digit_end` (a kFlightNumber match), as the
+// exact expression would match it: [from, to) or nullopt.
+std::optional<std::pair<std::size_t, std::size_t>> flight_number_at(std::string_view text,
+                                                                    std::size_t digit_end);
+// True when [from, to) is a whole word (\b on both sides).
+bool word_at(std::string_view text, std::size_t from, std::size_t to);
+
+// Booking references (\b[A-Z0-9]{6}\b): the first one at or after `from`, or SIZE_MAX.
+std::size_t next_booking_reference(std::string_view text, std::size_t from);
+// The first booking reference that check_term() accepts after the booking word at
+// [word_from, word_to), or SIZE_MAX.
+std::size_t booking_reference_after(std::string_view text, std::size_t word_from,
+                                    std::size_t word_to);
 
 // Confirms a term match that needs more than the expression (an ICD-10 chapter range, a
 // booking word before a PNR).
