@@ -33,12 +33,12 @@ YAML
   # The default rules apply: a policy section without rules keeps the shipped ones.
 }
 
-# Starts a milter; prints nothing, sets milter_pid. MILTER_PORT CONFIG STATE_DIR LOG
+# Starts a milter and sets started_pid. MILTER_PORT CONFIG STATE_DIR LOG
 start_milter() {
   "$bin" milter --listen "inet:$1@127.0.0.1" --config "$2" --known-domains "$HARNESS_ROOT/known.txt" \
     --state-dir "$3" >> "$4" 2>&1 &
-  milter_pid=$!
-  harness_on_teardown "kill $milter_pid 2>/dev/null || true"
+  started_pid=$!
+  harness_on_teardown "kill $started_pid 2>/dev/null || true"
   harness_wait_for_port "$1" 60 || harness_fail "sendguard milter did not start: $(cat "$4")"
 }
 
@@ -52,6 +52,7 @@ state=$HARNESS_ROOT/state
 write_config "$config" mx enforce
 "$bin" config check "$config" > /dev/null || harness_fail "the test configuration is not valid"
 start_milter "$milter_port" "$config" "$state" "$HARNESS_ROOT/milter.log"
+gateway_pid=$started_pid
 mx_port=$(postfix_smtpd_port mx)
 
 echo "1. a lookalike recipient is refused at RCPT with the intended domain"
@@ -123,15 +124,20 @@ echo "5. killing sendguard while mail is in flight loses nothing"
 # defers; Postfix's milter_default_action = tempfail makes the gateway defer while sendguard is down.
 postfix_start relay --relay-port "$mx_port"
 before=$(sink_count sink)
-for i in $(seq 1 20); do
-  smtp_send "$(postfix_smtpd_port relay)" --from alice@example.org --to "p$i@army.mil" \
-    --header "X-Test-Id: flight-$i" --body "Message $i of a batch" > /dev/null &
-done
+send_to_relay() {  # I
+  smtp_send "$(postfix_smtpd_port relay)" --from alice@example.org --to "p$1@army.mil" \
+    --header "X-Test-Id: flight-$1" --body "Message $1 of a batch" > /dev/null
+}
+senders=()
+# The first half is on its way through the gateway when sendguard dies; the second half is
+# sent while it is down, so the outage is exercised however fast the first half went.
+for i in $(seq 1 10); do send_to_relay "$i" & senders+=($!); done
 sleep 0.5
-kill -9 "$milter_pid"
-wait_for_jobs=$(jobs -p | grep -v -x "$milter_pid" || true)
-for job in $wait_for_jobs; do wait "$job" 2>/dev/null || true; done
-sleep 2
+kill -9 "$gateway_pid"
+for i in $(seq 11 20); do send_to_relay "$i" & senders+=($!); done
+for pid in "${senders[@]}"; do wait "$pid" || harness_fail "the relay refused a message of the batch"; done
+postfix_wait_for_log relay 'status=deferred.*4\.7\.1' 60 ||
+  harness_fail "the relay never saw the gateway defer mail while sendguard was down"
 start_milter "$milter_port" "$config" "$state" "$HARNESS_ROOT/milter.log"
 for _ in 1 2 3; do queue_flush relay; queue_flush mx; sleep 2; done
 for _ in $(seq 60); do
@@ -147,6 +153,5 @@ for i in $(seq 1 20); do
   [ "$n" = 1 ] || harness_fail "message flight-$i arrived $n times (expected exactly once)"
 done
 [ "$(sink_count sink)" = $((before + 20)) ] || harness_fail "unexpected extra deliveries"
-grep -q -i 'milter' "$(postfix_log mx)" || harness_fail "the gateway's log does not show the milter outage"
 
 echo "PASS"
