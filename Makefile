@@ -17,11 +17,18 @@ build: deps
 	@cmake --build --preset release -j $(JOBS)
 
 run: build
-	@echo "== sendguard recipients, known domains from config/example-known-domains.txt =="
-	@$(BUILD)/release/sendguard recipients --known-domains config/example-known-domains.txt \
-	  < config/example-recipients.txt; status=$$?; \
-	  echo "(exit status $$status: 0 nothing flagged, 1 something flagged, 2 error)"; \
-	  [ $$status -le 1 ]
+	@mkdir -p $(BUILD)/state
+	@echo "== sendguard milter on inet:8891@127.0.0.1, embedded default configuration =="
+	@echo "   known domains: config/example-known-domains.txt; state (audit log, quarantine): $(BUILD)/state"
+	@echo "   Connect Postfix by adding to its main.cf, then 'postfix reload':"
+	@echo "       smtpd_milters = inet:127.0.0.1:8891"
+	@echo "       non_smtpd_milters = inet:127.0.0.1:8891"
+	@echo "       milter_protocol = 6"
+	@echo "       milter_default_action = tempfail    # mail waits in the queue while sendguard is down"
+	@echo "   Try it without Postfix: $(BUILD)/release/sendguard check --known-domains config/example-known-domains.txt FILE.eml"
+	@echo "   Stop with Ctrl-C."
+	@exec $(BUILD)/release/sendguard milter --known-domains config/example-known-domains.txt \
+	  --state-dir $(BUILD)/state
 
 # Unit tests under ASan/UBSan, the fuzz targets for a short while, and the command-line tests.
 test: deps
