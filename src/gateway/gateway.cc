@@ -160,7 +160,15 @@ MessageOutcome Gateway::on_message(const Transaction& transaction, std::string_v
       return fail_message(transaction, "over gateway.message_time_limit_ms");
     }
     counters_.messages.fetch_add(1);
-    return apply(transaction, evaluation);
+    MessageOutcome outcome = apply(transaction, evaluation);
+    if (outcome.verb != MessageOutcome::Verb::kTempfail) {
+      const Decision& d = evaluation.decision;
+      spdlog::info("{}: {}{} (rule {}), {} recipient(s), {} finding(s), {} ms (parse {:.1f}, scan {:.1f})",
+                   or_dash(transaction.queue_id), d.monitor ? "would " : "", to_string(d.action), or_dash(d.rule),
+                   evaluation.report.recipients.size(), evaluation.report.findings.size(), milliseconds_since(start),
+                   evaluation.report.parse_ms, evaluation.report.scan_ms);
+    }
+    return outcome;
   } catch (const std::exception& e) {
     return fail_message(transaction, std::string("internal error: ") + e.what());
   }
@@ -207,8 +215,6 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
   MessageOutcome outcome;
   if (decision.monitor) {
     if (decision.action != Action::kAccept && decision.action != Action::kTag) counters_.monitored.fetch_add(1);
-    spdlog::info("{}: would {} (rule {}), monitor mode", or_dash(transaction.queue_id), record.action,
-                 or_dash(record.rule));
     return outcome;
   }
   if (!decision.override_justification.empty()) {
@@ -262,11 +268,9 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
   if (decision.action == Action::kTag || decision.action == Action::kHold || decision.action == Action::kDropRecipient) {
     outcome.add_headers.insert(outcome.add_headers.end(), decision.add_headers.begin(), decision.add_headers.end());
     if (!decision.subject_prefix.empty() && !report.subject.starts_with(decision.subject_prefix)) {
-      outcome.new_subject = decision.subject_prefix + " " + report.subject;
+      outcome.new_subject = encode_header_text(decision.subject_prefix + " " + report.subject);
     }
   }
-  spdlog::info("{}: {} (rule {}), {} recipient(s), {} finding(s)", or_dash(transaction.queue_id), record.action,
-               or_dash(record.rule), report.recipients.size(), report.findings.size());
   return outcome;
 }
 

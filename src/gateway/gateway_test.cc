@@ -188,5 +188,16 @@ TEST_F(GatewayTest, DropRecipientRemovesOnlyTheOffendingOne) {
   EXPECT_EQ(outcome.remove_recipients, std::vector<std::string>{"<eve@elsewhere.net>"});
 }
 
+TEST_F(GatewayTest, SubjectPrefixKeepsNonAsciiSubjectsIntact) {
+  config_.policy.subject_prefix = "[checked]";
+  auto gateway = open();
+  MessageOutcome outcome = gateway->on_message(
+      transaction({"<bob@army.mil>"}), message("=?utf-8?q?R=C3=A9union_=C3=A0_Z=C3=BCrich?=", "Lunch?"));
+  ASSERT_TRUE(outcome.new_subject.has_value());
+  EXPECT_TRUE(outcome.new_subject->starts_with("=?")) << *outcome.new_subject;  // RFC 2047, all ASCII
+  for (char c : *outcome.new_subject) EXPECT_LT(static_cast<unsigned char>(c), 0x80);
+  EXPECT_NE(outcome.new_subject->find("checked"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sendguard

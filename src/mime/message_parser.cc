@@ -478,4 +478,17 @@ Result<ParsedMessage> parse_message(std::string_view raw, const MimeLimits& limi
   return out;
 }
 
+std::string encode_header_text(std::string_view utf8) {
+  bool plain = std::all_of(utf8.begin(), utf8.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (plain) return std::string(utf8);
+  mime_internal::init_gmime();
+  std::string text(utf8);
+  char* encoded = g_mime_utils_header_encode_text(nullptr, text.c_str(), "utf-8");
+  std::string out = encoded ? encoded : "";
+  g_free(encoded);
+  return out;
+}
+
 }  // namespace sendguard

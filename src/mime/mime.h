@@ -85,4 +85,8 @@ struct ParsedMessage {
 // listed in `unscannable`.
 Result<ParsedMessage> parse_message(std::string_view raw, const MimeLimits& limits = {});
 
+// A header value for the wire: ASCII text as it is, anything else as RFC 2047 encoded words, so
+// that a changed Subject keeps its non-ASCII characters.
+std::string encode_header_text(std::string_view utf8);
+
 }  // namespace sendguard

@@ -3,6 +3,11 @@
 #include <libmilter/mfapi.h>
 #include <spdlog/spdlog.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -75,7 +80,9 @@ sfsistat on_mail_from(SMFICTX* ctx, char** argv) {
   if (!s) return SMFIS_TEMPFAIL;
   s->transaction = Transaction{};
   s->raw.clear();
-  s->transaction.sender = argv && argv[0] ? argv[0] : "";
+  // {mail_addr} is the address without brackets or ESMTP parameters, where the MTA sends it.
+  std::string mail_addr = macro(ctx, "{mail_addr}");
+  s->transaction.sender = !mail_addr.empty() ? mail_addr : (argv && argv[0] ? argv[0] : "");
   s->transaction.auth_user = macro(ctx, "{auth_authen}");
   s->transaction.queue_id = macro(ctx, "i");
   return SMFIS_CONTINUE;
@@ -185,6 +192,36 @@ sfsistat on_close(SMFICTX* ctx) {
   return SMFIS_CONTINUE;
 }
 
+// libmilter writes a reply as several small packets (each added header, then "continue"); with
+// Nagle's algorithm each one after the first waits for the MTA's delayed acknowledgement, about
+// 40 ms apiece. libmilter does not expose its sockets, but Linux copies TCP_NODELAY from a
+// listening socket to the connections it accepts, so it is set on our listening socket, found
+// among the open descriptors by its port.
+void disable_nagle_on_listener(const std::string& listen) {
+  if (!listen.starts_with("inet:") && !listen.starts_with("inet6:")) return;
+  std::string spec = listen.substr(listen.find(':') + 1);
+  int port = std::atoi(spec.substr(0, spec.find('@')).c_str());
+  if (port <= 0) return;
+  for (int fd = 3; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t length = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || !listening) continue;
+    sockaddr_storage address{};
+    socklen_t address_length = sizeof address;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_length) != 0) continue;
+    int bound = address.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port)
+                : address.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
+                                                : -1;
+    if (bound != port) continue;
+    int on = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0) {
+      spdlog::warn("cannot set TCP_NODELAY on the milter socket: replies may be delayed by about 40 ms");
+    }
+    return;
+  }
+  spdlog::warn("milter socket not found to set TCP_NODELAY: replies may be delayed by about 40 ms");
+}
+
 void log_counters(const GatewayCounters& c) {
   spdlog::info(
       "counters: messages {}, recipients rejected at RCPT {}, tagged {}, held {}, rejected {}, recipients dropped "
@@ -229,6 +266,7 @@ int run(const Config& config, const MilterOptions& options) {
     std::cerr << "sendguard: cannot listen on " << listen << " (in use, or no permission?)\n";
     return 2;
   }
+  disable_nagle_on_listener(listen);
   spdlog::info("sendguard milter listening on {} (policy mode {}, on failure {}, state in {})", listen,
                config.policy.mode, config.gateway.on_failure,
                effective_state_dir(config, options.state_dir));
