@@ -116,6 +116,7 @@ Budget budget_for_name_length(std::size_t length, bool crowded) {
 }
 
 constexpr double kSuffixBudget = 1.0;     // one edit in the public suffix
+constexpr double kArbitraryEdit = 1.0;    // the cost of an edit that says nothing of intent
 constexpr double kEpsilon = 1e-9;         // costs are sums of decimals: 0.6 + 1.0 > 1.6
 constexpr double kMixedPenalty = 0.3;     // edits in both name and suffix are less likely slips
 constexpr double kHomoglyphFloor = 0.95;  // the lowest homoglyph score; other rules stay below
@@ -270,7 +271,8 @@ struct LookalikeIndex::Impl {
   void find_joined(std::string_view view, const Registrable& reg, std::optional<Match>& best) const;
   void find_suffix_swap(std::string_view view, const Registrable& reg,
                         std::optional<Match>& best) const;
-  void find_edits(std::string_view view, std::string_view shown, std::optional<Match>& best) const;
+  void find_edits(std::string_view view, const Registrable& reg, std::string_view shown,
+                  std::optional<Match>& best) const;
   template <typename Visit>
   void for_each_near_suffix(std::string_view typed, Visit&& visit) const;
   void stem_probes(std::string_view stem, std::uint32_t suffix_id, bool same_suffix,
@@ -407,15 +409,23 @@ std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id, std
   auto alignment = align(k, query, budget.max_edits);
   if (!alignment || alignment->edits.empty()) return std::nullopt;
 
+  // Among a crowd of pronounceable names, a vowel for a vowel or a one-bit change is how two
+  // different names most often differ, not a slip of the fingers. Alone it is still a telling
+  // slip; beside a second edit it then counts as an arbitrary one (docs/ARCHITECTURE.md).
+  const bool reprice_spelling = crowded && alignment->edits.size() >= 2;
   double name_cost = 0, suffix_cost = 0;
   int name_edits = 0, suffix_edits = 0;
   for (const Edit& e : alignment->edits) {
+    const double cost =
+        reprice_spelling && (e.reason == EditReason::kVowel || e.reason == EditReason::kBitFlip)
+            ? kArbitraryEdit
+            : e.cost;
     // An insertion belongs to the character it follows: "apples.com" changes the name.
     std::size_t pos = e.op == EditOp::kInsertion && e.known_pos > 0 ? e.known_pos - 1 : e.known_pos;
     if (pos + 1 >= d.suffix_begin) {
-      suffix_cost += e.cost, ++suffix_edits;
+      suffix_cost += cost, ++suffix_edits;
     } else {
-      name_cost += e.cost, ++name_edits;
+      name_cost += cost, ++name_edits;
     }
   }
   double used;
@@ -507,14 +517,17 @@ void LookalikeIndex::Impl::stem_probes(std::string_view stem, std::uint32_t suff
   }
 }
 
-void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view shown,
-                                      std::optional<Match>& best) const {
+void LookalikeIndex::Impl::find_edits(std::string_view view, const Registrable& reg,
+                                      std::string_view shown, std::optional<Match>& best) const {
   thread_local std::vector<std::uint64_t> short_hashes, quarter_hashes;
   thread_local std::vector<std::uint32_t> candidates;
   thread_local std::vector<std::uint32_t> judged;  // against this tail, under any reading
   thread_local std::vector<std::uint32_t> survivors;
   char buf[kMaxDomainBytes + 2];
   for (std::string_view tail : tails(view)) {
+    // A tail shorter than the registrable domain is a public suffix (com.au in shop.com.au):
+    // no one receives mail as its owner, so it resembling a known domain says nothing.
+    if (tail.size() < reg.domain.size()) break;
     judged.clear();
     const std::uint64_t tail_bag = letter_bag(tail);
     // Every way to read the tail as stem "." suffix, the suffix being a few labels at most.
@@ -798,7 +811,7 @@ RecipientVerdict LookalikeIndex::classify(const Domain& domain) const {
     const Registrable view_reg = view == q ? reg : x.registrable_of(view);
     x.find_joined(view, view_reg, best);
     x.find_suffix_swap(view, view_reg, best);
-    x.find_edits(view, shown, best);
+    x.find_edits(view, view_reg, shown, best);
   }
   if (best && !x.same_sister_group(q, x.domain_text(best->id))) {
     v.verdict = Verdict::kLookalike;
