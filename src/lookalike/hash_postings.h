@@ -21,7 +21,7 @@ namespace sendguard::lookalike_internal {
 // Allocates arrays of 2 MiB and more on 2 MiB boundaries and asks the kernel for transparent
 // huge pages there. A lookup reads a few dozen random places in 100 MB of postings and
 // records; with 4 KiB pages nearly each of those reads also misses the TLB, and a page walk
-// (two-dimensional under a hypervisor) costs as much as the read itself.
+// (two-dimensional under a hypervisor) can cost as much as the read itself.
 void* allocate_huge_page_backed(std::size_t bytes);
 void free_huge_page_backed(void* p);
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
