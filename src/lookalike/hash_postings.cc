@@ -1,22 +1,25 @@
 #include "lookalike/hash_postings.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <functional>
+#include <new>
 
 namespace sendguard::lookalike_internal {
 
-std::uint64_t hash_key(std::string_view key, std::uint64_t tag) {
-  // std::hash is strong enough for keys we chose ourselves; the final mix (splitmix64) spreads
-  // the tag into every bit so that one string under two tags lands in unrelated buckets.
-  std::uint64_t h = std::hash<std::string_view>{}(key) ^ (tag * 0x9E3779B97F4A7C15ull);
-  h ^= h >> 30;
-  h *= 0xBF58476D1CE4E5B9ull;
-  h ^= h >> 27;
-  h *= 0x94D049BB133111EBull;
-  h ^= h >> 31;
-  return h;
+void* allocate_huge_page_backed(std::size_t bytes) {
+  const std::size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  void* p = std::aligned_alloc(kHugePageBytes, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+  // Advice only: without transparent huge pages the memory works the same, with small pages.
+  madvise(p, rounded, MADV_HUGEPAGE);
+  return p;
 }
+
+void free_huge_page_backed(void* p) { std::free(p); }
 
 HashPostings::HashPostings(std::vector<std::uint64_t>& packed, std::size_t max_ids_per_key) {
   std::sort(packed.begin(), packed.end());

@@ -9,15 +9,77 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace sendguard::lookalike_internal {
 
+// Allocates arrays of 2 MiB and more on 2 MiB boundaries and asks the kernel for transparent
+// huge pages there. A lookup reads a few dozen random places in 100 MB of postings and
+// records; with 4 KiB pages nearly each of those reads also misses the TLB, and a page walk
+// (two-dimensional under a hypervisor) can cost as much as the read itself.
+void* allocate_huge_page_backed(std::size_t bytes);
+void free_huge_page_backed(void* p);
+inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
+
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+  T* allocate(std::size_t n) {
+    if (n * sizeof(T) < kHugePageBytes) return std::allocator<T>().allocate(n);
+    return static_cast<T*>(allocate_huge_page_backed(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) {
+    if (n * sizeof(T) < kHugePageBytes) return std::allocator<T>().deallocate(p, n);
+    free_huge_page_backed(p);
+  }
+  template <typename U>
+  bool operator==(const HugePageAllocator<U>&) const {
+    return true;
+  }
+};
+
+template <typename T>
+using HugeVector = std::vector<T, HugePageAllocator<T>>;
+using HugeString = std::basic_string<char, std::char_traits<char>, HugePageAllocator<char>>;
+
 inline constexpr std::uint32_t kMaxPostingId = (1u << 24) - 1;
 
-std::uint64_t hash_key(std::string_view key, std::uint64_t tag);
+// A lookup hashes a few dozen short keys, so this is inline and reads eight bytes at a time.
+// The final mix (splitmix64) spreads every bit, the tag's included, so that one string under
+// two tags lands in unrelated buckets. Keys are chosen by us, not by whoever sends mail, and
+// every id found is verified, so the hash needs to spread well, not to resist attack.
+inline std::uint64_t hash_key(std::string_view key, std::uint64_t tag) {
+  std::uint64_t h = (tag * 0x9E3779B97F4A7C15ull) ^ key.size();
+  const char* p = key.data();
+  std::size_t n = key.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  if (n > 0) {
+    std::uint64_t w = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      w |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 32;
+  }
+  h ^= h >> 30;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 27;
+  h *= 0x94D049BB133111EBull;
+  h ^= h >> 31;
+  return h;
+}
 
 class HashPostings {
  public:
@@ -66,8 +128,8 @@ class HashPostings {
  private:
   unsigned shift_ = 64;
   std::size_t dropped_ = 0;
-  std::vector<std::uint32_t> directory_;  // bucket b's entries are [directory_[b], directory_[b+1])
-  std::vector<std::uint32_t> entries_;    // id << 8 | the 8 hash bits below the bucket bits
+  HugeVector<std::uint32_t> directory_;  // bucket b's entries are [directory_[b], directory_[b+1])
+  HugeVector<std::uint32_t> entries_;    // id << 8 | the 8 hash bits below the bucket bits
 };
 
 }  // namespace sendguard::lookalike_internal

@@ -43,7 +43,8 @@ struct LookalikeOptions {
   // so gmail.com, ymail.com and mail.com stay apart. Default: the shipped list.
   std::vector<std::string> mail_providers;
   // Number of known domains from which the list counts as crowded. Two edits in a name are then
-  // accepted only from 8 letters on, and two arbitrary ones only from 12 (docs/ARCHITECTURE.md,
+  // accepted only from 8 letters on, two arbitrary ones only from 12, and beside a second edit
+  // a vowel for a vowel or a one-bit change counts as arbitrary (docs/ARCHITECTURE.md,
   // "Weighted edits and budgets"): among hundreds of thousands of similar names, a fresh name
   // of 6 to 9 letters is often within two edits of one. Default: 100,000 domains.
   std::size_t crowded_at = 100'000;

@@ -9,6 +9,7 @@
 // ones by pairs of their quarters, because two edits leave at least two quarters untouched.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -115,9 +116,37 @@ Budget budget_for_name_length(std::size_t length, bool crowded) {
 }
 
 constexpr double kSuffixBudget = 1.0;     // one edit in the public suffix
+constexpr double kArbitraryEdit = 1.0;    // the cost of an edit that says nothing of intent
 constexpr double kEpsilon = 1e-9;         // costs are sums of decimals: 0.6 + 1.0 > 1.6
 constexpr double kMixedPenalty = 0.3;     // edits in both name and suffix are less likely slips
 constexpr double kHomoglyphFloor = 0.95;  // the lowest homoglyph score; other rules stay below
+
+// A 64-bit multiset of a string's characters: bit c for the first occurrence of class c and
+// bit 32 + c for the second (a-z, then the digits in four classes, '-' and '.'). Each edit adds
+// at most one element to either side of the difference of two such sets (a swap adds none), so
+// the larger side's popcount is a lower bound on the edit distance. Most candidates an index
+// key proposes share half the name and differ in the rest; this rejects them with one AND and
+// a popcount, before their text is read.
+std::uint64_t letter_bag(std::string_view s) {
+  std::uint64_t bag = 0;
+  for (char c : s) {
+    unsigned k;
+    if (c >= 'a' && c <= 'z') {
+      k = static_cast<unsigned>(c - 'a');
+    } else if (c >= '0' && c <= '9') {
+      k = 26 + static_cast<unsigned>(c - '0') % 4;
+    } else {
+      k = c == '-' ? 30 : 31;
+    }
+    const std::uint64_t bit = std::uint64_t{1} << k;
+    bag |= bag & bit ? bit << 32 : bit;
+  }
+  return bag;
+}
+
+int letter_bag_distance(std::uint64_t a, std::uint64_t b) {
+  return std::max(std::popcount(a & ~b), std::popcount(b & ~a));
+}
 
 struct KnownDomain {
   std::uint32_t offset;
@@ -126,6 +155,10 @@ struct KnownDomain {
   std::uint8_t suffix_begin;  // first character of the public suffix; 0 when it has none
   std::uint8_t reserved = 0;
   std::uint32_t suffix_id;  // index into Impl::known_suffixes
+  // letter_bag() of the domain, in two halves so that the record stays 20 bytes.
+  std::uint32_t bag_low;
+  std::uint32_t bag_high;
+  std::uint64_t bag() const { return std::uint64_t{bag_high} << 32 | bag_low; }
 };
 
 std::string joined(std::string_view s) {
@@ -203,15 +236,20 @@ struct Match {
 struct LookalikeIndex::Impl {
   std::shared_ptr<const PublicSuffixList> suffixes;
   ConfusableFolder folder;
-  std::string text;  // all known domains, back to back
-  std::vector<KnownDomain> domains;
+  HugeString text;  // all known domains, back to back
+  HugeVector<KnownDomain> domains;
   HashPostings postings;
   HashPostings quarter_postings;            // kTagQuarters keys, over-common ones dropped
   std::vector<std::string> known_suffixes;  // the distinct public suffixes of known domains
   HashPostings suffix_postings;             // their one-deletion variants → suffix id
   bool crowded = false;                     // see budget_for_name_length
   std::vector<std::string> trusted_suffixes;
-  std::unordered_set<std::string> providers;
+  // Looked up with the registrable domain's view, without building a string.
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_set<std::string, StringHash, std::equal_to<>> providers;
   std::unordered_map<std::string, std::uint32_t> sister_group_of;
 
   std::string_view domain_text(std::uint32_t id) const {
@@ -233,7 +271,8 @@ struct LookalikeIndex::Impl {
   void find_joined(std::string_view view, const Registrable& reg, std::optional<Match>& best) const;
   void find_suffix_swap(std::string_view view, const Registrable& reg,
                         std::optional<Match>& best) const;
-  void find_edits(std::string_view view, std::string_view shown, std::optional<Match>& best) const;
+  void find_edits(std::string_view view, const Registrable& reg, std::string_view shown,
+                  std::optional<Match>& best) const;
   template <typename Visit>
   void for_each_near_suffix(std::string_view typed, Visit&& visit) const;
   void stem_probes(std::string_view stem, std::uint32_t suffix_id, bool same_suffix,
@@ -370,15 +409,23 @@ std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id, std
   auto alignment = align(k, query, budget.max_edits);
   if (!alignment || alignment->edits.empty()) return std::nullopt;
 
+  // Among a crowd of pronounceable names, a vowel for a vowel or a one-bit change is how two
+  // different names most often differ, not a slip of the fingers. Alone it is still a telling
+  // slip; beside a second edit it then counts as an arbitrary one (docs/ARCHITECTURE.md).
+  const bool reprice_spelling = crowded && alignment->edits.size() >= 2;
   double name_cost = 0, suffix_cost = 0;
   int name_edits = 0, suffix_edits = 0;
   for (const Edit& e : alignment->edits) {
+    const double cost =
+        reprice_spelling && (e.reason == EditReason::kVowel || e.reason == EditReason::kBitFlip)
+            ? kArbitraryEdit
+            : e.cost;
     // An insertion belongs to the character it follows: "apples.com" changes the name.
     std::size_t pos = e.op == EditOp::kInsertion && e.known_pos > 0 ? e.known_pos - 1 : e.known_pos;
     if (pos + 1 >= d.suffix_begin) {
-      suffix_cost += e.cost, ++suffix_edits;
+      suffix_cost += cost, ++suffix_edits;
     } else {
-      name_cost += e.cost, ++name_edits;
+      name_cost += cost, ++name_edits;
     }
   }
   double used;
@@ -470,14 +517,19 @@ void LookalikeIndex::Impl::stem_probes(std::string_view stem, std::uint32_t suff
   }
 }
 
-void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view shown,
-                                      std::optional<Match>& best) const {
+void LookalikeIndex::Impl::find_edits(std::string_view view, const Registrable& reg,
+                                      std::string_view shown, std::optional<Match>& best) const {
   thread_local std::vector<std::uint64_t> short_hashes, quarter_hashes;
   thread_local std::vector<std::uint32_t> candidates;
   thread_local std::vector<std::uint32_t> judged;  // against this tail, under any reading
+  thread_local std::vector<std::uint32_t> survivors;
   char buf[kMaxDomainBytes + 2];
   for (std::string_view tail : tails(view)) {
+    // A tail shorter than the registrable domain is a public suffix (com.au in shop.com.au):
+    // no one receives mail as its owner, so it resembling a known domain says nothing.
+    if (tail.size() < reg.domain.size()) break;
     judged.clear();
+    const std::uint64_t tail_bag = letter_bag(tail);
     // Every way to read the tail as stem "." suffix, the suffix being a few labels at most.
     for (std::size_t dot = tail.find('.'); dot != std::string_view::npos;
          dot = tail.find('.', dot + 1)) {
@@ -495,13 +547,14 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view sh
         const std::string& suffix = known_suffixes[suffix_id];
         bool same_suffix = suffix == typed_suffix;
         if (!same_suffix && stem.size() + 1 + suffix.size() <= kMaxDomainBytes) {
-          // A slip in the suffix alone leaves the stem as it is: army.ml → army.mil.
+          // A slip in the suffix alone leaves the stem as it is: army.ml → army.mil. The exact
+          // key lives in the same table as the short stem keys, so it joins their batch; what
+          // it finds is verified with the other candidates.
           std::memcpy(buf, stem.data(), stem.size());
           buf[stem.size()] = '.';
           std::memcpy(buf + stem.size() + 1, suffix.data(), suffix.size());
-          if (auto id = find_exact(std::string_view(buf, stem.size() + 1 + suffix.size()))) {
-            candidates.push_back(*id);
-          }
+          short_hashes.push_back(
+              hash_key(std::string_view(buf, stem.size() + 1 + suffix.size()), kTagExact));
         }
         stem_probes(stem, suffix_id, same_suffix, short_hashes, quarter_hashes);
       });
@@ -510,15 +563,25 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view sh
       quarter_postings.for_each_of(quarter_hashes, collect);
       std::sort(candidates.begin(), candidates.end());
       candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-      // Each candidate costs a cache miss for its record and another for its text; start them
-      // all before reading any.
+      // Each candidate costs a cache miss for its record and another for its text. The record
+      // alone (length, letter bag) rejects most of them, so all records are fetched together,
+      // then the texts of the survivors only.
       for (std::uint32_t id : candidates) __builtin_prefetch(&domains[id]);
-      for (std::uint32_t id : candidates) __builtin_prefetch(text.data() + domains[id].offset);
+      survivors.clear();
       for (std::uint32_t id : candidates) {
-        std::string_view k = domain_text(id);
-        if (k == tail || k.size() > tail.size() + 2 || tail.size() > k.size() + 2) continue;
+        const KnownDomain& d = domains[id];
+        if (d.suffix_begin == 0 || d.length > tail.size() + 2 || tail.size() > d.length + 2u) {
+          continue;
+        }
+        const int max_edits = budget_for_name_length(d.suffix_begin - 1u, crowded).max_edits;
+        if (letter_bag_distance(d.bag(), tail_bag) > max_edits) continue;
         if (std::find(judged.begin(), judged.end(), id) != judged.end()) continue;
         judged.push_back(id);
+        survivors.push_back(id);
+        __builtin_prefetch(text.data() + d.offset);
+      }
+      for (std::uint32_t id : survivors) {
+        if (domain_text(id) == tail) continue;
         if (auto match = judge_alignment(id, tail, tail == view ? shown : tail)) {
           consider(std::move(*match), best);
         }
@@ -644,7 +707,9 @@ Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
                   static_cast<std::uint8_t>(k.size() - registrable.size()),
                   static_cast<std::uint8_t>(has_stem ? k.size() - suffix.size() : 0),
                   0,
-                  suffix_id};
+                  suffix_id,
+                  static_cast<std::uint32_t>(letter_bag(k)),
+                  static_cast<std::uint32_t>(letter_bag(k) >> 32)};
     impl->domains.push_back(d);
     impl->text += k;
 
@@ -722,7 +787,7 @@ RecipientVerdict LookalikeIndex::classify(const Domain& domain) const {
       return v;
     }
   }
-  if (!x.providers.empty() && x.providers.contains(std::string(reg.domain))) {
+  if (!x.providers.empty() && x.providers.contains(reg.domain)) {
     v.verdict = Verdict::kNew;
     v.kind = "mail-provider";
     v.explanation = q + " is a well-known mail provider you have not written to before.";
@@ -746,7 +811,7 @@ RecipientVerdict LookalikeIndex::classify(const Domain& domain) const {
     const Registrable view_reg = view == q ? reg : x.registrable_of(view);
     x.find_joined(view, view_reg, best);
     x.find_suffix_swap(view, view_reg, best);
-    x.find_edits(view, shown, best);
+    x.find_edits(view, view_reg, shown, best);
   }
   if (best && !x.same_sister_group(q, x.domain_text(best->id))) {
     v.verdict = Verdict::kLookalike;

@@ -285,6 +285,26 @@ TEST(LookalikeBuild, CrowdedListsAllowTwoEditsOnlyInLongerNames) {
   // Two arbitrary edits need 12 letters when crowded.
   EXPECT_EQ(verdict(*relaxed, "a@koqgsbxrg.com"), "lookalike");
   EXPECT_EQ(verdict(*crowded, "a@koqgsbxrg.com"), "new");
+  // Beside a second edit, a vowel for a vowel counts as an arbitrary edit in a crowd: a
+  // neighbouring key and a vowel apart is two slips among a few names, another name among many.
+  EXPECT_EQ(verdict(*relaxed, "a@kongsbarh.com"), "lookalike");
+  EXPECT_EQ(verdict(*crowded, "a@kongsbarh.com"), "new");
+  // Alone it is still a slip.
+  EXPECT_EQ(verdict(*crowded, "a@kongsbarg.com"), "lookalike");
+}
+
+TEST(LookalikeBuild, APublicSuffixInsideTheQueryIsNotALookalike) {
+  auto psl = PublicSuffixList::load(PublicSuffixList::kDefaultPath);
+  ASSERT_TRUE(psl.has_value());
+  LookalikeOptions options;
+  options.known_domains = {"com.at"};
+  auto built =
+      LookalikeIndex::build(options, std::make_shared<const PublicSuffixList>(std::move(*psl)));
+  ASSERT_TRUE(built.has_value());
+  // com.au is a public suffix: shop.com.au belongs to whoever registered "shop", not to a
+  // neighbour of com.at.
+  EXPECT_EQ((*built)->check_address("a@shop.com.au").verdict, Verdict::kNew);
+  EXPECT_EQ((*built)->check_address("a@kom.at").verdict, Verdict::kLookalike);
 }
 
 TEST(LookalikeBuild, SisterGroupsChainThroughASharedMember) {
