@@ -27,7 +27,16 @@ std::size_t g_max_message_bytes = 0;
 struct Session {
   Transaction transaction;
   std::string raw;  // headers and body as received, up to the size limit (+1 byte to show it)
+  // Steps the MTA agreed not to wait for a reply to (headers, end of headers, body chunks).
+  bool no_reply_headers = false, no_reply_eoh = false, no_reply_body = false;
 };
+
+// The actions sendguard may take and the protocol steps it does not need; what the MTA offers
+// of them is agreed in on_negotiate.
+constexpr unsigned long kActions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_QUARANTINE;
+// Each step skipped or left without a reply is a round trip the MTA does not wait for.
+constexpr unsigned long kProtocol = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA |
+                                    SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 
 Session* session_of(SMFICTX* ctx) { return static_cast<Session*>(smfi_getpriv(ctx)); }
 
@@ -68,9 +77,23 @@ void append_raw(Session& s, const char* data, std::size_t size) {
   s.raw.append(data, std::min(size, room));
 }
 
-sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR*) {
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long offered_actions, unsigned long offered_protocol, unsigned long,
+                      unsigned long, unsigned long* actions, unsigned long* protocol, unsigned long* reserved2,
+                      unsigned long* reserved3) {
+  if ((offered_actions & kActions) != kActions) {
+    spdlog::error("the MTA does not offer every milter action sendguard needs (offered {:#x}, need {:#x})",
+                  offered_actions, kActions);
+    return SMFIS_REJECT;  // libmilter then tells the MTA this filter cannot serve it
+  }
   auto* session = new (std::nothrow) Session();
   if (!session) return SMFIS_TEMPFAIL;
+  *actions = kActions;
+  *protocol = offered_protocol & kProtocol;
+  *reserved2 = *reserved3 = 0;
+  session->no_reply_headers = (*protocol & SMFIP_NR_HDR) != 0;
+  session->no_reply_eoh = (*protocol & SMFIP_NR_EOH) != 0;
+  session->no_reply_body = (*protocol & SMFIP_NR_BODY) != 0;
+  delete session_of(ctx);
   smfi_setpriv(ctx, session);
   return SMFIS_CONTINUE;
 }
@@ -109,28 +132,30 @@ sfsistat on_rcpt_to(SMFICTX* ctx, char** argv) {
   return SMFIS_CONTINUE;
 }
 
+// Headers, end of headers and body chunks only collect the message; the decision comes at the
+// end of the message. A session lost here is caught there (no session: tempfail).
 sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
   Session* s = session_of(ctx);
-  if (!s) return SMFIS_TEMPFAIL;
+  if (!s) return SMFIS_CONTINUE;
   append_raw(*s, name, std::strlen(name));
   append_raw(*s, ": ", 2);
   append_raw(*s, value, std::strlen(value));
   append_raw(*s, "\r\n", 2);
-  return SMFIS_CONTINUE;
+  return s->no_reply_headers ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 sfsistat on_end_of_headers(SMFICTX* ctx) {
   Session* s = session_of(ctx);
-  if (!s) return SMFIS_TEMPFAIL;
+  if (!s) return SMFIS_CONTINUE;
   append_raw(*s, "\r\n", 2);
-  return SMFIS_CONTINUE;
+  return s->no_reply_eoh ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 sfsistat on_body(SMFICTX* ctx, unsigned char* chunk, size_t size) {
   Session* s = session_of(ctx);
-  if (!s) return SMFIS_TEMPFAIL;
+  if (!s) return SMFIS_CONTINUE;
   append_raw(*s, reinterpret_cast<const char*>(chunk), size);
-  return SMFIS_CONTINUE;
+  return s->no_reply_body ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 sfsistat on_end_of_message(SMFICTX* ctx) {
@@ -246,8 +271,8 @@ int run(const Config& config, const MilterOptions& options) {
   smfiDesc description{};
   description.xxfi_name = const_cast<char*>("sendguard");
   description.xxfi_version = SMFI_VERSION;
-  description.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_QUARANTINE;
-  description.xxfi_connect = on_connect;
+  description.xxfi_flags = kActions;
+  description.xxfi_negotiate = on_negotiate;
   description.xxfi_envfrom = on_mail_from;
   description.xxfi_envrcpt = on_rcpt_to;
   description.xxfi_header = on_header;
