@@ -197,9 +197,7 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
   details["findings"] = nlohmann::ordered_json::array();
   for (const Finding& f : report.findings) details["findings"].push_back(to_json(f));
   details["attachments"] = nlohmann::ordered_json::array();
-  for (const Attachment& a : report.attachments) {
-    details["attachments"].push_back({{"filename", a.filename}, {"type", a.detected_type}, {"bytes", a.bytes}});
-  }
+  for (const Attachment& a : report.attachments) details["attachments"].push_back(to_json(a));
   details["decision"] = to_json(decision);
   record.details_json = dump_line(details);
 

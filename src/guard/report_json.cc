@@ -27,6 +27,10 @@ nlohmann::ordered_json to_json(const Finding& f) {
   return j;
 }
 
+nlohmann::ordered_json to_json(const Attachment& a) {
+  return {{"filename", a.filename}, {"type", a.detected_type}, {"bytes", a.bytes}};
+}
+
 nlohmann::ordered_json to_json(const RecipientDecision& d) {
   nlohmann::ordered_json j;
   j["address"] = d.address;

@@ -10,6 +10,7 @@ namespace sendguard {
 
 nlohmann::ordered_json to_json(const RecipientVerdict& verdict);
 nlohmann::ordered_json to_json(const Finding& finding);
+nlohmann::ordered_json to_json(const Attachment& attachment);  // filename, type, bytes
 nlohmann::ordered_json to_json(const RecipientDecision& decision);
 // action, rule, monitor, reply, override and the recipients' decisions.
 nlohmann::ordered_json to_json(const Decision& decision);

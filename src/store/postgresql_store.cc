@@ -14,12 +14,6 @@
 namespace sendguard::store_internal {
 namespace {
 
-struct Migration {
-  int version;
-  const char* description;
-  const char* sql;  // one or more statements
-};
-
 // Times are timestamptz (UTC instants); recipients are jsonb arrays, so that
 // `recipients ? 'someone@example.org'` finds a recipient. details stays text: it comes back
 // exactly as it was given, and `details::jsonb` queries it. Never edit a migration once

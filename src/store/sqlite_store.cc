@@ -18,12 +18,6 @@
 namespace sendguard::store_internal {
 namespace {
 
-struct Migration {
-  int version;
-  const char* description;
-  const char* sql;  // one or more statements
-};
-
 // Times are INTEGER microseconds since 1970-01-01 UTC (datetime(time_us / 1e6, 'unixepoch')
 // shows them); recipients are JSON arrays of strings. Never edit a migration once released:
 // add the next one.

@@ -14,6 +14,14 @@
 
 namespace sendguard::store_internal {
 
+// One step of a backend's schema, applied in order and recorded in its migrations table.
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;  // one or more statements
+};
+
+
 // Microseconds since 1970-01-01 UTC, rounded down; the unit both backends store.
 std::int64_t to_micros(std::chrono::system_clock::time_point time);
 std::chrono::system_clock::time_point from_micros(std::int64_t micros);

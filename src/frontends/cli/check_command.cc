@@ -75,9 +75,7 @@ void write_json(std::ostream& out, const std::string& file, const Evaluation& ev
   j["findings"] = nlohmann::ordered_json::array();
   for (const auto& f : report.findings) j["findings"].push_back(to_json(f));
   j["attachments"] = nlohmann::ordered_json::array();
-  for (const auto& a : report.attachments) {
-    j["attachments"].push_back({{"filename", a.filename}, {"type", a.detected_type}, {"bytes", a.bytes}});
-  }
+  for (const auto& a : report.attachments) j["attachments"].push_back(to_json(a));
   j["decision"] = to_json(evaluation.decision);
   auto round = [](double ms) { return static_cast<double>(static_cast<long long>(ms * 1000 + 0.5)) / 1000; };
   j["timing"] = {{"parse_ms", round(report.parse_ms)}, {"scan_ms", round(report.scan_ms)},

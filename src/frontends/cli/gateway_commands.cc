@@ -50,14 +50,21 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-// The store the configuration and --state-dir name, or an error printed for the operator.
-std::unique_ptr<Store> open_store_or_report(const Config& config, const CommonOptions& common) {
-  auto store = open_configured_store(config, effective_state_dir(config, common.state_dir));
+// The configuration and the store that --config and --state-dir name; on error, prints it and
+// returns nullptr (exit status 2).
+struct ConfigAndStore {
+  Config config;
+  std::unique_ptr<Store> store;
+};
+std::optional<ConfigAndStore> open_store_or_report(const CommonOptions& common) {
+  std::optional<Config> config = load_config_or_report(common);
+  if (!config) return std::nullopt;
+  auto store = open_configured_store(*config, effective_state_dir(*config, common.state_dir));
   if (!store) {
     std::cerr << "sendguard: " << store.error().message << '\n';
-    return nullptr;
+    return std::nullopt;
   }
-  return std::move(*store);
+  return ConfigAndStore{std::move(*config), std::move(*store)};
 }
 
 nlohmann::ordered_json entry_json(const QuarantineEntry& e) {
@@ -149,12 +156,12 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
   list->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}));
   list->add_flag("--all", args->all, "Include messages no longer held");
   list->callback([args, &exit_status] {
-    std::optional<Config> config = load_config_or_report(args->common);
-    std::unique_ptr<Store> store = config ? open_store_or_report(*config, args->common) : nullptr;
-    if (!store) {
+    std::optional<ConfigAndStore> opened = open_store_or_report(args->common);
+    if (!opened) {
       exit_status = 2;
       return;
     }
+    Store* store = opened->store.get();
     auto entries = store->quarantine(args->all ? std::nullopt : std::optional(QuarantineState::kHeld));
     if (!entries) {
       std::cerr << "sendguard: " << entries.error().message << '\n';
@@ -177,12 +184,12 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
   CLI::App* show = q->add_subcommand("show", "Everything recorded about one held message.");
   show->add_option("id", args->id, "Quarantine id")->required();
   show->callback([args, &exit_status] {
-    std::optional<Config> config = load_config_or_report(args->common);
-    std::unique_ptr<Store> store = config ? open_store_or_report(*config, args->common) : nullptr;
-    if (!store) {
+    std::optional<ConfigAndStore> opened = open_store_or_report(args->common);
+    if (!opened) {
       exit_status = 2;
       return;
     }
+    Store* store = opened->store.get();
     auto entry = store->quarantine_entry(args->id);
     if (!entry || !*entry) {
       std::cerr << "sendguard: " << (entry ? "no held message with id " + args->id : entry.error().message) << '\n';
@@ -200,14 +207,14 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
                       : "Delete a held message without delivering it.");
     sub->add_option("id", args->id, "Quarantine id")->required();
     sub->callback([args, release, &exit_status] {
-      std::optional<Config> config = load_config_or_report(args->common);
-      std::unique_ptr<Store> store = config ? open_store_or_report(*config, args->common) : nullptr;
-      if (!store) {
+      std::optional<ConfigAndStore> opened = open_store_or_report(args->common);
+      if (!opened) {
         exit_status = 2;
         return;
       }
-      auto done = release ? release_held(*store, config->gateway, args->id, operator_name())
-                          : discard_held(*store, config->gateway, args->id, operator_name());
+      const GatewayConfig& gateway = opened->config.gateway;
+      auto done = release ? release_held(*opened->store, gateway, args->id, operator_name())
+                          : discard_held(*opened->store, gateway, args->id, operator_name());
       if (!done) {
         std::cerr << "sendguard: " << done.error().message << '\n';
         exit_status = 2;
@@ -249,12 +256,12 @@ void add_audit_command(CLI::App& app, int& exit_status) {
         return;
       }
     }
-    std::optional<Config> config = load_config_or_report(args->common);
-    std::unique_ptr<Store> store = config ? open_store_or_report(*config, args->common) : nullptr;
-    if (!store) {
+    std::optional<ConfigAndStore> opened = open_store_or_report(args->common);
+    if (!opened) {
       exit_status = 2;
       return;
     }
+    Store* store = opened->store.get();
     auto records = store->audit(query);
     if (!records) {
       std::cerr << "sendguard: " << records.error().message << '\n';
