@@ -187,7 +187,9 @@ sfsistat on_end_of_message(SMFICTX* ctx) {
     ok &= smfi_chgheader(ctx, const_cast<char*>("Subject"), 1,
                          const_cast<char*>(header_value(*outcome.new_subject).c_str())) == MI_SUCCESS;
   }
-  for (const std::string& r : outcome.remove_recipients) {
+  for (std::string r : outcome.remove_recipients) {
+    // The MTA matches the address in its queue file, which has no angle brackets.
+    if (r.size() >= 2 && r.front() == '<' && r.back() == '>') r = r.substr(1, r.size() - 2);
     ok &= smfi_delrcpt(ctx, const_cast<char*>(r.c_str())) == MI_SUCCESS;
   }
   if (outcome.quarantine_reason) {
