@@ -7,6 +7,7 @@
 #     list`, and reaches the sink exactly once after `sendguard quarantine release` (a second
 #     release is refused);
 #   - monitor mode delivers everything and records what it would have done;
+#   - drop-recipient removes only the offending recipient at the end of the message;
 #   - killing sendguard while mail is in flight loses nothing: an upstream relay defers the mail
 #     and delivers it once sendguard is back.
 # usage: gateway_postfix_test.sh SENDGUARD_BINARY
@@ -119,7 +120,33 @@ audit=$("$bin" audit --format json --config "$monitor_config" --state-dir "$HARN
 echo "$audit" | grep '"monitor":true' | grep -q '"action":"reject"' || harness_fail "no would-reject record: $audit"
 echo "$audit" | grep '"monitor":true' | grep -q '"action":"hold"' || harness_fail "no would-hold record: $audit"
 
-echo "5. killing sendguard while mail is in flight loses nothing"
+echo "5. drop-recipient removes only the offending recipient"
+sink_start sink3
+drop_port=$(harness_free_port)
+postfix_start drop --relay-port "$(sink_port sink3)" --milter "inet:127.0.0.1:$drop_port"
+drop_config=$HARNESS_ROOT/drop.yaml
+cat > "$drop_config" <<YAML
+version: 1
+policy:
+  rules:
+    - id: marked-only-to-known
+      when: { recipient: [new], finding: { detector: "marking.*", min_level: OFFICIAL-SENSITIVE } }
+      action: drop-recipient
+YAML
+start_milter "$drop_port" "$drop_config" "$HARNESS_ROOT/state-drop" "$HARNESS_ROOT/milter-drop.log"
+smtp_send "$(postfix_smtpd_port drop)" --from alice@example.org --to carol@army.mil,dave@newcorp-example.com \
+  --header "X-Test-Id: drop-1" --body $'OFFICIAL-SENSITIVE\n\nFigures.\n\nOFFICIAL-SENSITIVE' > /dev/null ||
+  harness_fail "the message for drop-recipient was not accepted"
+sink_wait_for_count sink3 1
+queue_wait_empty drop
+sink_assert_count sink3 1
+# smtp-sink writes one X-Rcpt-Args line per envelope recipient it was given.
+[ "$(sink_count_matching sink3 '^X-Rcpt-Args:.*<carol@army.mil>')" = 1 ] ||
+  harness_fail "the known recipient lost the message"
+[ "$(sink_count_matching sink3 '^X-Rcpt-Args:.*<dave@newcorp-example.com>')" = 0 ] ||
+  harness_fail "the dropped recipient still received the message"
+
+echo "6. killing sendguard while mail is in flight loses nothing"
 # An upstream relay (as in a real site: submission, then the gateway) keeps what the gateway
 # defers; Postfix's milter_default_action = tempfail makes the gateway defer while sendguard is down.
 postfix_start relay --relay-port "$mx_port"
