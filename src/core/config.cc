@@ -18,38 +18,51 @@ namespace {
 namespace fs = std::filesystem;
 using namespace yaml_fields;
 
-Result<void> parse_content(const std::string& source, const YAML::Node& content, ContentConfig& out) {
+Result<void> parse_content(const std::string& source, const YAML::Node& content,
+                           ContentConfig& out) {
   if (!content.IsDefined() || content.IsNull()) return {};
-  if (!content.IsMap()) return std::unexpected(config_error(source, content, "content", "expected a mapping"));
-  if (auto ok = check_keys(source, content, "content.", {"custom_detectors", "limits"}); !ok) return ok;
+  if (!content.IsMap())
+    return std::unexpected(config_error(source, content, "content", "expected a mapping"));
+  if (auto ok = check_keys(source, content, "content.", {"custom_detectors", "limits"}); !ok)
+    return ok;
   if (YAML::Node limits = content["limits"]; limits.IsDefined() && !limits.IsNull()) {
-    if (!limits.IsMap()) return std::unexpected(config_error(source, limits, "content.limits", "expected a mapping"));
-    if (auto ok = check_keys(source, limits, "content.limits.",
-                             {"max_message_bytes", "max_depth", "max_parts", "max_decoded_bytes", "time_budget_ms"});
+    if (!limits.IsMap())
+      return std::unexpected(config_error(source, limits, "content.limits", "expected a mapping"));
+    if (auto ok = check_keys(
+            source, limits, "content.limits.",
+            {"max_message_bytes", "max_depth", "max_parts", "max_decoded_bytes", "time_budget_ms"});
         !ok) {
       return ok;
     }
     MessageLimitsConfig& l = out.limits;
-    for (auto ok : {read_number<std::size_t>(source, limits["max_message_bytes"], "content.limits.max_message_bytes",
-                                             1024, std::size_t{1} << 32, l.max_message_bytes),
-                    read_number<int>(source, limits["max_depth"], "content.limits.max_depth", 1, 100, l.max_depth),
-                    read_number<int>(source, limits["max_parts"], "content.limits.max_parts", 1, 100000, l.max_parts),
-                    read_number<std::size_t>(source, limits["max_decoded_bytes"], "content.limits.max_decoded_bytes",
-                                             1024, std::size_t{1} << 34, l.max_decoded_bytes),
-                    read_number<int>(source, limits["time_budget_ms"], "content.limits.time_budget_ms", 10,
-                                     600'000, l.time_budget_ms)}) {
+    for (auto ok :
+         {read_number<std::size_t>(source, limits["max_message_bytes"],
+                                   "content.limits.max_message_bytes", 1024, std::size_t{1} << 32,
+                                   l.max_message_bytes),
+          read_number<int>(source, limits["max_depth"], "content.limits.max_depth", 1, 100,
+                           l.max_depth),
+          read_number<int>(source, limits["max_parts"], "content.limits.max_parts", 1, 100000,
+                           l.max_parts),
+          read_number<std::size_t>(source, limits["max_decoded_bytes"],
+                                   "content.limits.max_decoded_bytes", 1024, std::size_t{1} << 34,
+                                   l.max_decoded_bytes),
+          read_number<int>(source, limits["time_budget_ms"], "content.limits.time_budget_ms", 10,
+                           600'000, l.time_budget_ms)}) {
       if (!ok) return ok;
     }
   }
   YAML::Node detectors = content["custom_detectors"];
   if (!detectors.IsDefined() || detectors.IsNull()) return {};
   if (!detectors.IsSequence()) {
-    return std::unexpected(config_error(source, detectors, "content.custom_detectors", "expected a list"));
+    return std::unexpected(
+        config_error(source, detectors, "content.custom_detectors", "expected a list"));
   }
   for (const auto& d : detectors) {
     const std::string key = "content.custom_detectors";
-    if (!d.IsMap()) return std::unexpected(config_error(source, d, key, "expected a mapping per detector"));
-    if (auto ok = check_keys(source, d, key + ".", {"id", "keywords", "patterns", "weight"}); !ok) return ok;
+    if (!d.IsMap())
+      return std::unexpected(config_error(source, d, key, "expected a mapping per detector"));
+    if (auto ok = check_keys(source, d, key + ".", {"id", "keywords", "patterns", "weight"}); !ok)
+      return ok;
     CustomDetectorConfig detector;
     YAML::Node id = d["id"];
     if (!id.IsDefined() || !id.IsScalar() || id.as<std::string>().rfind("org.", 0) != 0 ||
@@ -63,14 +76,16 @@ Result<void> parse_content(const std::string& source, const YAML::Node& content,
     auto patterns = string_list(source, d["patterns"], key + ".patterns");
     if (!patterns) return std::unexpected(patterns.error());
     if (keywords->empty() && patterns->empty()) {
-      return std::unexpected(config_error(source, d, key, detector.id + " has neither keywords nor patterns"));
+      return std::unexpected(
+          config_error(source, d, key, detector.id + " has neither keywords nor patterns"));
     }
     detector.keywords = std::move(*keywords);
     detector.patterns = std::move(*patterns);
     if (YAML::Node weight = d["weight"]; weight.IsDefined()) {
       double w;
       if (!weight.IsScalar() || !YAML::convert<double>::decode(weight, w) || !(w > 0) || w > 10) {
-        return std::unexpected(config_error(source, weight, key + ".weight", "expected a number above 0"));
+        return std::unexpected(
+            config_error(source, weight, key + ".weight", "expected a number above 0"));
       }
       detector.weight = w;
     }
@@ -91,23 +106,32 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
                                               ": not valid YAML: " + e.msg);
   }
   try {
-    if (!root.IsMap()) return make_error(ErrorCode::kConfig, source + ": expected a mapping with version: 1");
-    if (auto ok = check_keys(source, root, "", {"version", "public_suffix_list", "recipients", "content", "policy", "gateway", "store"});
+    if (!root.IsMap())
+      return make_error(ErrorCode::kConfig, source + ": expected a mapping with version: 1");
+    if (auto ok = check_keys(source, root, "",
+                             {"version", "public_suffix_list", "recipients", "content", "policy",
+                              "gateway", "store"});
         !ok) {
       return std::unexpected(ok.error());
     }
     YAML::Node version = root["version"];
-    if (!version.IsDefined()) return make_error(ErrorCode::kConfig, source + ": version: missing (write version: 1)");
+    if (!version.IsDefined())
+      return make_error(ErrorCode::kConfig, source + ": version: missing (write version: 1)");
     if (!version.IsScalar() || version.as<std::string>() != "1") {
-      return std::unexpected(config_error(source, version, "version", "only version 1 is understood"));
+      return std::unexpected(
+          config_error(source, version, "version", "only version 1 is understood"));
     }
     if (YAML::Node psl = root["public_suffix_list"]; psl.IsDefined()) {
-      if (!psl.IsScalar()) return std::unexpected(config_error(source, psl, "public_suffix_list", "expected a file path"));
+      if (!psl.IsScalar())
+        return std::unexpected(
+            config_error(source, psl, "public_suffix_list", "expected a file path"));
       config.public_suffix_list = resolve_path(base_dir, psl.as<std::string>());
     }
     YAML::Node recipients = root["recipients"];
     if (recipients.IsDefined() && !recipients.IsNull()) {
-      if (!recipients.IsMap()) return std::unexpected(config_error(source, recipients, "recipients", "expected a mapping"));
+      if (!recipients.IsMap())
+        return std::unexpected(
+            config_error(source, recipients, "recipients", "expected a mapping"));
       if (auto ok = check_keys(source, recipients, "recipients.",
                                {"known_domains", "known_domains_files", "trusted_suffixes",
                                 "sister_groups", "mail_providers_file"});
@@ -118,16 +142,20 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
       auto known = string_list(source, recipients["known_domains"], "recipients.known_domains");
       if (!known) return std::unexpected(known.error());
       r.known_domains = std::move(*known);
-      auto files = string_list(source, recipients["known_domains_files"], "recipients.known_domains_files");
+      auto files =
+          string_list(source, recipients["known_domains_files"], "recipients.known_domains_files");
       if (!files) return std::unexpected(files.error());
-      for (const std::string& f : *files) r.known_domains_files.push_back(resolve_path(base_dir, f));
-      auto trusted = string_list(source, recipients["trusted_suffixes"], "recipients.trusted_suffixes");
+      for (const std::string& f : *files)
+        r.known_domains_files.push_back(resolve_path(base_dir, f));
+      auto trusted =
+          string_list(source, recipients["trusted_suffixes"], "recipients.trusted_suffixes");
       if (!trusted) return std::unexpected(trusted.error());
       r.trusted_suffixes = std::move(*trusted);
       YAML::Node groups = recipients["sister_groups"];
       if (groups.IsDefined() && !groups.IsNull()) {
         if (!groups.IsSequence()) {
-          return std::unexpected(config_error(source, groups, "recipients.sister_groups", "expected a list of lists"));
+          return std::unexpected(
+              config_error(source, groups, "recipients.sister_groups", "expected a list of lists"));
         }
         for (const auto& group : groups) {
           auto members = string_list(source, group, "recipients.sister_groups");
@@ -141,7 +169,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
       }
       if (YAML::Node providers = recipients["mail_providers_file"]; providers.IsDefined()) {
         if (!providers.IsScalar()) {
-          return std::unexpected(config_error(source, providers, "recipients.mail_providers_file", "expected a file path"));
+          return std::unexpected(config_error(source, providers, "recipients.mail_providers_file",
+                                              "expected a file path"));
         }
         r.mail_providers_file = resolve_path(base_dir, providers.as<std::string>());
       }
@@ -153,7 +182,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
       if (!ok) return std::unexpected(ok.error());
     }
   } catch (const YAML::Exception& e) {
-    return make_error(ErrorCode::kConfig, source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return make_error(ErrorCode::kConfig,
+                      source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return config;
 }
@@ -201,7 +231,8 @@ Result<std::vector<std::string>> read_domain_list(const std::string& path) {
   while (std::getline(in, line)) {
     ++number;
     if (line.size() > 4096) {
-      return make_error(ErrorCode::kConfig, path + ":" + std::to_string(number) + ": line too long");
+      return make_error(ErrorCode::kConfig,
+                        path + ":" + std::to_string(number) + ": line too long");
     }
     if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
     std::size_t b = line.find_first_not_of(" \t\r");
@@ -210,11 +241,13 @@ Result<std::vector<std::string>> read_domain_list(const std::string& path) {
     std::string entry = line.substr(b, e - b + 1);
     if (entry.find_first_of(" \t") != std::string::npos) {
       return make_error(ErrorCode::kConfig, path + ":" + std::to_string(number) +
-                                                ": one domain a line expected, got \"" + entry + "\"");
+                                                ": one domain a line expected, got \"" + entry +
+                                                "\"");
     }
     if (auto domain = normalize_domain(entry); !domain) {
-      return make_error(ErrorCode::kConfig, path + ":" + std::to_string(number) + ": \"" + entry +
-                                                "\" is not a valid domain: " + domain.error().message);
+      return make_error(ErrorCode::kConfig,
+                        path + ":" + std::to_string(number) + ": \"" + entry +
+                            "\" is not a valid domain: " + domain.error().message);
     }
     out.push_back(std::move(entry));
   }

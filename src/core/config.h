@@ -15,19 +15,19 @@
 namespace sendguard {
 
 struct RecipientConfig {
-  std::vector<std::string> known_domains;             // inline list; default empty
-  std::vector<std::string> known_domains_files;       // one domain a line, '#' comments
-  std::vector<std::string> trusted_suffixes;          // default empty (see LookalikeOptions)
+  std::vector<std::string> known_domains;               // inline list; default empty
+  std::vector<std::string> known_domains_files;         // one domain a line, '#' comments
+  std::vector<std::string> trusted_suffixes;            // default empty (see LookalikeOptions)
   std::vector<std::vector<std::string>> sister_groups;  // default empty
   std::string mail_providers_file;  // default empty: the list shipped in data/, embedded
 };
 
 // An organisation's own detector (see content/content.h, CustomDetector).
 struct CustomDetectorConfig {
-  std::string id;                     // must start with "org."
+  std::string id;  // must start with "org."
   std::vector<std::string> keywords;
   std::vector<std::string> patterns;
-  double weight = 1.0;                // 0..1 per match; >= 1 reports at high confidence
+  double weight = 1.0;  // 0..1 per match; >= 1 reports at high confidence
 };
 
 // What one message may cost before it is reported unscannable (see mime/mime.h, MimeLimits).
@@ -55,18 +55,18 @@ struct RuleConfig {
   std::string recipient_scope;                 // "" (any) | internal | external
   std::vector<std::string> recipient_domains;  // "army.mil", "*.gov.uk"
   std::vector<std::string> detectors;          // finding ids with '*' wildcards: "secret.*"
-  std::string min_confidence;                  // "" (medium when detectors are given) | low | medium | high
-  int min_count = 1;                           // matches of those detectors, all places together
-  std::string min_level;                       // a marking level; matches markings at or above it
-  std::optional<bool> cleared;                 // false: a marking above the recipient's clearance
-  std::vector<std::string> senders;            // sender address patterns: "*@hq.example"
-  std::vector<std::string> sender_groups;      // groups from policy.sender_groups_file
-  std::optional<bool> authenticated;           // the sender logged in (SMTP AUTH) or not
-  std::vector<std::string> attachment_types;   // types by content: pdf, zip, docx, xlsx, ...
-  std::vector<std::string> attachment_names;   // file name patterns: "*.xlsx"
-  std::string action;                          // accept | tag | hold | reject | drop-recipient
-  bool overridable = false;                    // a sender may confirm past it with a justification
-  std::string reply;                           // reject, drop-recipient: a sentence for the sender
+  std::string min_confidence;        // "" (medium when detectors are given) | low | medium | high
+  int min_count = 1;                 // matches of those detectors, all places together
+  std::string min_level;             // a marking level; matches markings at or above it
+  std::optional<bool> cleared;       // false: a marking above the recipient's clearance
+  std::vector<std::string> senders;  // sender address patterns: "*@hq.example"
+  std::vector<std::string> sender_groups;     // groups from policy.sender_groups_file
+  std::optional<bool> authenticated;          // the sender logged in (SMTP AUTH) or not
+  std::vector<std::string> attachment_types;  // types by content: pdf, zip, docx, xlsx, ...
+  std::vector<std::string> attachment_names;  // file name patterns: "*.xlsx"
+  std::string action;                         // accept | tag | hold | reject | drop-recipient
+  bool overridable = false;                   // a sender may confirm past it with a justification
+  std::string reply;                          // reject, drop-recipient: a sentence for the sender
 };
 
 // Markings of `level` and below may go to domains matching `domains` ("*.mil", "partner.example").
@@ -84,12 +84,12 @@ struct OverrideConfig {
 };
 
 struct PolicyConfig {
-  std::string mode = "enforce";                // enforce | monitor (record only, change nothing)
-  std::vector<std::string> internal_domains;   // the organisation's own; also known domains
-  std::string sender_groups_file;              // "group: address @domain ..." lines; default none
-  std::vector<ClearanceConfig> clearance;      // default empty: no external domain is cleared
+  std::string mode = "enforce";               // enforce | monitor (record only, change nothing)
+  std::vector<std::string> internal_domains;  // the organisation's own; also known domains
+  std::string sender_groups_file;             // "group: address @domain ..." lines; default none
+  std::vector<ClearanceConfig> clearance;     // default empty: no external domain is cleared
   OverrideConfig override_with;
-  std::string subject_prefix;                  // tag: prefix for the subject; default none
+  std::string subject_prefix;  // tag: prefix for the subject; default none
   // First match decides, per recipient. A configuration file without policy.rules gets the
   // shipped rules (config/sendguard.yaml), so that a site file need only say what differs.
   std::vector<RuleConfig> rules;

@@ -77,11 +77,13 @@ TEST_F(ConfigTest, RejectsWrongVersionBrokenYamlAndWrongTypes) {
   ASSERT_FALSE(broken.has_value());
   EXPECT_NE(broken.error().message.find("not valid YAML"), std::string::npos);
 
-  auto wrong_type = load_config(write("d.yaml", "version: 1\nrecipients:\n  known_domains: army.mil\n"));
+  auto wrong_type =
+      load_config(write("d.yaml", "version: 1\nrecipients:\n  known_domains: army.mil\n"));
   ASSERT_FALSE(wrong_type.has_value());
   EXPECT_NE(wrong_type.error().message.find("expected a list"), std::string::npos);
 
-  auto lonely = load_config(write("e.yaml", "version: 1\nrecipients:\n  sister_groups: [[nhs.uk]]\n"));
+  auto lonely =
+      load_config(write("e.yaml", "version: 1\nrecipients:\n  sister_groups: [[nhs.uk]]\n"));
   ASSERT_FALSE(lonely.has_value());
   EXPECT_NE(lonely.error().message.find("at least two"), std::string::npos);
 
@@ -136,12 +138,15 @@ content:
 }
 
 TEST_F(ConfigTest, RejectsBadCustomDetectorsAndLimits) {
-  auto no_prefix = load_config(write("a.yaml", "version: 1\ncontent:\n  custom_detectors:\n    - id: falcon\n      keywords: [x]\n"));
+  auto no_prefix = load_config(
+      write("a.yaml",
+            "version: 1\ncontent:\n  custom_detectors:\n    - id: falcon\n      keywords: [x]\n"));
   ASSERT_FALSE(no_prefix.has_value());
   EXPECT_NE(no_prefix.error().message.find(":4: content.custom_detectors.id"), std::string::npos)
       << no_prefix.error().message;
 
-  auto empty = load_config(write("b.yaml", "version: 1\ncontent:\n  custom_detectors:\n    - id: org.x\n"));
+  auto empty =
+      load_config(write("b.yaml", "version: 1\ncontent:\n  custom_detectors:\n    - id: org.x\n"));
   ASSERT_FALSE(empty.has_value());
   EXPECT_NE(empty.error().message.find("neither keywords nor patterns"), std::string::npos);
 
@@ -150,11 +155,14 @@ TEST_F(ConfigTest, RejectsBadCustomDetectorsAndLimits) {
   EXPECT_NE(depth.error().message.find(":4: content.limits.max_depth"), std::string::npos)
       << depth.error().message;
 
-  auto words = load_config(write("d.yaml", "version: 1\ncontent:\n  limits:\n    time_budget_ms: soon\n"));
+  auto words =
+      load_config(write("d.yaml", "version: 1\ncontent:\n  limits:\n    time_budget_ms: soon\n"));
   ASSERT_FALSE(words.has_value());
   EXPECT_NE(words.error().message.find("whole number"), std::string::npos);
 
-  auto weight = load_config(write("e.yaml", "version: 1\ncontent:\n  custom_detectors:\n    - id: org.x\n      keywords: [x]\n      weight: 0\n"));
+  auto weight = load_config(write("e.yaml",
+                                  "version: 1\ncontent:\n  custom_detectors:\n    - id: org.x\n    "
+                                  "  keywords: [x]\n      weight: 0\n"));
   ASSERT_FALSE(weight.has_value());
   EXPECT_NE(weight.error().message.find("content.custom_detectors.weight"), std::string::npos);
 }
@@ -222,17 +230,21 @@ TEST_F(ConfigTest, PolicyMistakesAreNamedWithTheirLine) {
     const char* yaml;
     const char* expected;
   } cases[] = {
-      {"version: 1\npolicy:\n  rules:\n    - id: a\n      action: block\n", ":5: policy.rules[0].action"},
-      {"version: 1\npolicy:\n  rules:\n    - id: a\n      when: { recipient: [unknown] }\n      action: tag\n",
+      {"version: 1\npolicy:\n  rules:\n    - id: a\n      action: block\n",
+       ":5: policy.rules[0].action"},
+      {"version: 1\npolicy:\n  rules:\n    - id: a\n      when: { recipient: [unknown] }\n      "
+       "action: tag\n",
        "policy.rules[0].when.recipient"},
       {"version: 1\npolicy:\n  rules:\n    - action: tag\n", "policy.rules[0].id"},
-      {"version: 1\npolicy:\n  rules:\n    - id: a\n      action: tag\n    - id: a\n      action: hold\n",
+      {"version: 1\npolicy:\n  rules:\n    - id: a\n      action: tag\n    - id: a\n      action: "
+       "hold\n",
        "used twice"},
       {"version: 1\npolicy:\n  mode: relaxed\n", ":3: policy.mode"},
       {"version: 1\ngateway:\n  listen: 8891\n", "gateway.listen"},
       {"version: 1\ngateway:\n  on_failure: maybe\n", "gateway.on_failure"},
       {"version: 1\nstore:\n  backend: postgresql\n", "store.postgresql_dsn"},
-      {"version: 1\npolicy:\n  rules:\n    - id: a\n      when: { finding: { min_count: 2 } }\n      action: tag\n",
+      {"version: 1\npolicy:\n  rules:\n    - id: a\n      when: { finding: { min_count: 2 } }\n    "
+       "  action: tag\n",
        "finding.detector"},
   };
   int n = 0;

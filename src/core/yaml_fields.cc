@@ -30,7 +30,8 @@ Result<void> check_keys(const std::string& source, const YAML::Node& map, const 
   return {};
 }
 
-Result<bool> optional_map(const std::string& source, const YAML::Node& node, const std::string& key) {
+Result<bool> optional_map(const std::string& source, const YAML::Node& node,
+                          const std::string& key) {
   if (!node.IsDefined() || node.IsNull()) return false;
   if (!node.IsMap()) return std::unexpected(config_error(source, node, key, "expected a mapping"));
   return true;
@@ -44,7 +45,8 @@ Result<std::vector<std::string>> string_list(const std::string& source, const YA
     out.push_back(node.as<std::string>());
     return out;
   }
-  if (!node.IsSequence()) return std::unexpected(config_error(source, node, key, "expected a list"));
+  if (!node.IsSequence())
+    return std::unexpected(config_error(source, node, key, "expected a list"));
   for (const auto& item : node) {
     if (!item.IsScalar()) {
       return std::unexpected(config_error(source, item, key, "expected a list of strings"));
@@ -57,7 +59,8 @@ Result<std::vector<std::string>> string_list(const std::string& source, const YA
 Result<void> read_string(const std::string& source, const YAML::Node& node, const std::string& key,
                          std::string& out) {
   if (!node.IsDefined()) return {};
-  if (!node.IsScalar()) return std::unexpected(config_error(source, node, key, "expected a string"));
+  if (!node.IsScalar())
+    return std::unexpected(config_error(source, node, key, "expected a string"));
   out = node.as<std::string>();
   return {};
 }
@@ -96,7 +99,8 @@ Result<void> read_integer(const std::string& source, const YAML::Node& node, con
   if (!node.IsScalar() || !YAML::convert<long long>::decode(node, value) || value < low ||
       value > high) {
     return std::unexpected(config_error(
-        source, node, key, "expected a whole number from " + std::to_string(low) + " to " + std::to_string(high)));
+        source, node, key,
+        "expected a whole number from " + std::to_string(low) + " to " + std::to_string(high)));
   }
   out = value;
   return {};

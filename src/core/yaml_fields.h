@@ -24,7 +24,8 @@ Result<void> check_keys(const std::string& source, const YAML::Node& map, const 
                         const std::set<std::string>& allowed);
 
 // A mapping, or absent/null (then `present` is false). Anything else is an error.
-Result<bool> optional_map(const std::string& source, const YAML::Node& node, const std::string& key);
+Result<bool> optional_map(const std::string& source, const YAML::Node& node,
+                          const std::string& key);
 
 // A list of strings; absent or null gives an empty list. A single string is accepted as a
 // one-element list when `allow_scalar` is true.

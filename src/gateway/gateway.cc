@@ -39,29 +39,33 @@ std::string effective_state_dir(const Config& config, const std::string& state_d
   return state_dir_option.empty() ? config.gateway.state_dir : state_dir_option;
 }
 
-Result<std::unique_ptr<Store>> open_configured_store(const Config& config, const std::string& state_dir) {
+Result<std::unique_ptr<Store>> open_configured_store(const Config& config,
+                                                     const std::string& state_dir) {
   StoreOptions options;
   options.backend = config.store.backend;
   options.postgresql_dsn = config.store.postgresql_dsn;
   if (options.backend == "sqlite") {
     std::error_code ec;
     std::filesystem::create_directories(state_dir, ec);
-    if (ec) return make_error(ErrorCode::kIo, "cannot create the state directory " + state_dir + ": " + ec.message());
+    if (ec)
+      return make_error(ErrorCode::kIo,
+                        "cannot create the state directory " + state_dir + ": " + ec.message());
     options.sqlite_path = (std::filesystem::path(state_dir) / "sendguard.db").string();
   }
   return open_store(options);
 }
 
-Result<std::unique_ptr<Gateway>> Gateway::open(const Config& config, const std::vector<std::string>& extra_known_files,
+Result<std::unique_ptr<Gateway>> Gateway::open(const Config& config,
+                                               const std::vector<std::string>& extra_known_files,
                                                const std::string& state_dir) {
   auto store = open_configured_store(config, effective_state_dir(config, state_dir));
   if (!store) return std::unexpected(store.error());
   return open_with_store(config, extra_known_files, std::move(*store));
 }
 
-Result<std::unique_ptr<Gateway>> Gateway::open_with_store(const Config& config,
-                                                          const std::vector<std::string>& extra_known_files,
-                                                          std::unique_ptr<Store> store) {
+Result<std::unique_ptr<Gateway>> Gateway::open_with_store(
+    const Config& config, const std::vector<std::string>& extra_known_files,
+    std::unique_ptr<Store> store) {
   auto guard = Guard::build(config, extra_known_files);
   if (!guard) return std::unexpected(guard.error());
   std::unique_ptr<Gateway> gateway(new Gateway());
@@ -75,18 +79,21 @@ Result<std::unique_ptr<Gateway>> Gateway::open_with_store(const Config& config,
 RcptOutcome Gateway::fail_rcpt(const Transaction& transaction, const std::string& why) {
   bool open = config_.on_failure == "accept";
   std::uint64_t n = (open ? counters_.failed_open : counters_.failed_closed).fetch_add(1) + 1;
-  spdlog::warn("{} RCPT: cannot decide ({}); {} (failure #{} of this kind)", or_dash(transaction.queue_id), why,
+  spdlog::warn("{} RCPT: cannot decide ({}); {} (failure #{} of this kind)",
+               or_dash(transaction.queue_id), why,
                open ? "accepting the recipient unchecked (on_failure: accept)"
                     : "telling the client to retry (on_failure: tempfail)",
                n);
   if (open) return {};
-  return {RcptOutcome::Verb::kTempfail, "sendguard could not check this recipient just now; please try again later"};
+  return {RcptOutcome::Verb::kTempfail,
+          "sendguard could not check this recipient just now; please try again later"};
 }
 
 MessageOutcome Gateway::fail_message(const Transaction& transaction, const std::string& why) {
   bool open = config_.on_failure == "accept";
   std::uint64_t n = (open ? counters_.failed_open : counters_.failed_closed).fetch_add(1) + 1;
-  spdlog::warn("{} end of data: cannot decide ({}); {} (failure #{} of this kind)", or_dash(transaction.queue_id), why,
+  spdlog::warn("{} end of data: cannot decide ({}); {} (failure #{} of this kind)",
+               or_dash(transaction.queue_id), why,
                open ? "delivering it unchecked (on_failure: accept)"
                     : "leaving it queued at the MTA for a retry (on_failure: tempfail)",
                n);
@@ -106,7 +113,9 @@ RcptOutcome Gateway::on_recipient(const Transaction& transaction, std::string_vi
     if (milliseconds_since(start) > config_.rcpt_time_limit_ms) {
       return fail_rcpt(transaction, "over gateway.rcpt_time_limit_ms");
     }
-    if (!decision || (decision->action != Action::kReject && decision->action != Action::kDropRecipient)) return {};
+    if (!decision ||
+        (decision->action != Action::kReject && decision->action != Action::kDropRecipient))
+      return {};
 
     AuditRecord record;
     record.time = std::chrono::system_clock::now();
@@ -127,18 +136,18 @@ RcptOutcome Gateway::on_recipient(const Transaction& transaction, std::string_vi
     if (!written) {
       // The recipient is refused either way, which is the safe outcome; the gap in the audit
       // log is what needs attention.
-      spdlog::error("{} RCPT {}: could not write the audit record: {}", or_dash(transaction.queue_id), verdict.address,
-                    written.error().message);
+      spdlog::error("{} RCPT {}: could not write the audit record: {}",
+                    or_dash(transaction.queue_id), verdict.address, written.error().message);
     }
     if (record.monitor) {
       counters_.monitored.fetch_add(1);
-      spdlog::info("{} RCPT {}: would {} (rule {}), monitor mode", or_dash(transaction.queue_id), verdict.address,
-                   record.action, record.rule);
+      spdlog::info("{} RCPT {}: would {} (rule {}), monitor mode", or_dash(transaction.queue_id),
+                   verdict.address, record.action, record.rule);
       return {};
     }
     counters_.recipients_rejected.fetch_add(1);
-    spdlog::info("{} RCPT {}: {} (rule {}): {}", or_dash(transaction.queue_id), verdict.address, record.action,
-                 record.rule, decision->reason);
+    spdlog::info("{} RCPT {}: {} (rule {}): {}", or_dash(transaction.queue_id), verdict.address,
+                 record.action, record.rule, decision->reason);
     return {RcptOutcome::Verb::kReject, decision->reason};
   } catch (const std::exception& e) {
     return fail_rcpt(transaction, std::string("internal error: ") + e.what());
@@ -152,9 +161,11 @@ MessageOutcome Gateway::on_message(const Transaction& transaction, std::string_v
     envelope.sender = bare_address(transaction.sender);
     envelope.auth_user = transaction.auth_user;
     envelope.queue_id = transaction.queue_id;
-    for (const std::string& r : transaction.recipients) envelope.recipients.push_back(bare_address(r));
+    for (const std::string& r : transaction.recipients)
+      envelope.recipients.push_back(bare_address(r));
     // Without recipients the guard would read them from the headers; the MTA always has some.
-    if (envelope.recipients.empty()) return fail_message(transaction, "no recipients in the transaction");
+    if (envelope.recipients.empty())
+      return fail_message(transaction, "no recipients in the transaction");
     Evaluation evaluation = guard_->evaluate(raw_message, envelope);
     if (milliseconds_since(start) > config_.message_time_limit_ms) {
       return fail_message(transaction, "over gateway.message_time_limit_ms");
@@ -163,10 +174,11 @@ MessageOutcome Gateway::on_message(const Transaction& transaction, std::string_v
     MessageOutcome outcome = apply(transaction, evaluation);
     if (outcome.verb != MessageOutcome::Verb::kTempfail) {
       const Decision& d = evaluation.decision;
-      spdlog::info("{}: {}{} (rule {}), {} recipient(s), {} finding(s), {} ms (parse {:.1f}, scan {:.1f})",
-                   or_dash(transaction.queue_id), d.monitor ? "would " : "", to_string(d.action), or_dash(d.rule),
-                   evaluation.report.recipients.size(), evaluation.report.findings.size(), milliseconds_since(start),
-                   evaluation.report.parse_ms, evaluation.report.scan_ms);
+      spdlog::info(
+          "{}: {}{} (rule {}), {} recipient(s), {} finding(s), {} ms (parse {:.1f}, scan {:.1f})",
+          or_dash(transaction.queue_id), d.monitor ? "would " : "", to_string(d.action),
+          or_dash(d.rule), evaluation.report.recipients.size(), evaluation.report.findings.size(),
+          milliseconds_since(start), evaluation.report.parse_ms, evaluation.report.scan_ms);
     }
     return outcome;
   } catch (const std::exception& e) {
@@ -204,7 +216,8 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
   auto written = store_->append_audit(record);
   if (!written) {
     if (decision.monitor) {
-      spdlog::error("{}: could not write the audit record: {}", or_dash(transaction.queue_id), written.error().message);
+      spdlog::error("{}: could not write the audit record: {}", or_dash(transaction.queue_id),
+                    written.error().message);
       return {};
     }
     return fail_message(transaction, "audit log unavailable: " + written.error().message);
@@ -212,7 +225,8 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
 
   MessageOutcome outcome;
   if (decision.monitor) {
-    if (decision.action != Action::kAccept && decision.action != Action::kTag) counters_.monitored.fetch_add(1);
+    if (decision.action != Action::kAccept && decision.action != Action::kTag)
+      counters_.monitored.fetch_add(1);
     return outcome;
   }
   if (!decision.override_justification.empty()) {
@@ -242,7 +256,8 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
       }
       entry.location = "postfix-hold:" + config_.postfix_config_dir + ":" + transaction.queue_id;
       auto id = store_->hold(entry);
-      if (!id) return fail_message(transaction, "quarantine index unavailable: " + id.error().message);
+      if (!id)
+        return fail_message(transaction, "quarantine index unavailable: " + id.error().message);
       counters_.held.fetch_add(1);
       outcome.quarantine_id = *id;
       outcome.quarantine_reason = "sendguard " + *id + ": rule " + decision.rule;
@@ -250,7 +265,8 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
       break;
     }
     case Action::kDropRecipient:
-      for (std::size_t i = 0; i < decision.recipients.size() && i < transaction.recipients.size(); ++i) {
+      for (std::size_t i = 0; i < decision.recipients.size() && i < transaction.recipients.size();
+           ++i) {
         if (decision.recipients[i].action == Action::kDropRecipient) {
           outcome.remove_recipients.push_back(transaction.recipients[i]);
           counters_.recipients_dropped.fetch_add(1);
@@ -263,8 +279,10 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
     case Action::kAccept:
       break;
   }
-  if (decision.action == Action::kTag || decision.action == Action::kHold || decision.action == Action::kDropRecipient) {
-    outcome.add_headers.insert(outcome.add_headers.end(), decision.add_headers.begin(), decision.add_headers.end());
+  if (decision.action == Action::kTag || decision.action == Action::kHold ||
+      decision.action == Action::kDropRecipient) {
+    outcome.add_headers.insert(outcome.add_headers.end(), decision.add_headers.begin(),
+                               decision.add_headers.end());
     if (!decision.subject_prefix.empty() && !report.subject.starts_with(decision.subject_prefix)) {
       outcome.new_subject = encode_header_text(decision.subject_prefix + " " + report.subject);
     }

@@ -27,11 +27,11 @@
 namespace sendguard {
 
 struct GatewayCounters {
-  std::atomic<std::uint64_t> messages{0};          // end of data reached
+  std::atomic<std::uint64_t> messages{0};             // end of data reached
   std::atomic<std::uint64_t> recipients_rejected{0};  // at RCPT time
   std::atomic<std::uint64_t> tagged{0}, held{0}, rejected{0}, recipients_dropped{0};
   std::atomic<std::uint64_t> overrides{0};
-  std::atomic<std::uint64_t> monitored{0};          // monitor mode: would have acted
+  std::atomic<std::uint64_t> monitored{0};  // monitor mode: would have acted
   std::atomic<std::uint64_t> failed_open{0}, failed_closed{0};
 };
 
@@ -46,7 +46,7 @@ struct RcptOutcome {
 struct MessageOutcome {
   enum class Verb { kAccept, kReject, kTempfail };
   Verb verb = Verb::kAccept;
-  std::string reply;                                              // reject, tempfail
+  std::string reply;                                             // reject, tempfail
   std::vector<std::pair<std::string, std::string>> add_headers;  // name, value
   std::optional<std::string> new_subject;                        // replaces the Subject
   std::vector<std::string> remove_recipients;                    // as the MTA gave them
@@ -71,9 +71,9 @@ class Gateway {
                                                const std::string& state_dir);
 
   // As open(), with a store the caller opened (several gateways may share one database).
-  static Result<std::unique_ptr<Gateway>> open_with_store(const Config& config,
-                                                          const std::vector<std::string>& extra_known_files,
-                                                          std::unique_ptr<Store> store);
+  static Result<std::unique_ptr<Gateway>> open_with_store(
+      const Config& config, const std::vector<std::string>& extra_known_files,
+      std::unique_ptr<Store> store);
 
   RcptOutcome on_recipient(const Transaction& transaction, std::string_view recipient);
   MessageOutcome on_message(const Transaction& transaction, std::string_view raw_message);
@@ -98,6 +98,7 @@ class Gateway {
 // The state directory a command uses: --state-dir when given, else gateway.state_dir.
 std::string effective_state_dir(const Config& config, const std::string& state_dir_option);
 // Opens the store the configuration names (creating the state directory for SQLite).
-Result<std::unique_ptr<Store>> open_configured_store(const Config& config, const std::string& state_dir);
+Result<std::unique_ptr<Store>> open_configured_store(const Config& config,
+                                                     const std::string& state_dir);
 
 }  // namespace sendguard

@@ -17,15 +17,22 @@ class UnavailableStore : public Store {
   Result<std::int64_t> append_audit(const AuditRecord&) override { return down(); }
   Result<std::vector<AuditRecord>> audit(const AuditQuery&) override { return down(); }
   Result<std::string> hold(const QuarantineEntry&) override { return down(); }
-  Result<std::vector<QuarantineEntry>> quarantine(std::optional<QuarantineState>) override { return down(); }
-  Result<std::optional<QuarantineEntry>> quarantine_entry(const std::string&) override { return down(); }
-  Result<bool> transition(const std::string&, QuarantineState, QuarantineState, const std::string&) override {
+  Result<std::vector<QuarantineEntry>> quarantine(std::optional<QuarantineState>) override {
+    return down();
+  }
+  Result<std::optional<QuarantineEntry>> quarantine_entry(const std::string&) override {
+    return down();
+  }
+  Result<bool> transition(const std::string&, QuarantineState, QuarantineState,
+                          const std::string&) override {
     return down();
   }
   Result<int> schema_version() override { return down(); }
 
  private:
-  static std::unexpected<Error> down() { return make_error(ErrorCode::kIo, "database unreachable"); }
+  static std::unexpected<Error> down() {
+    return make_error(ErrorCode::kIo, "database unreachable");
+  }
 };
 
 class GatewayTest : public ::testing::Test {
@@ -69,7 +76,8 @@ TEST_F(GatewayTest, LookalikeRecipientIsRefusedAtRcptAndAudited) {
   RcptOutcome outcome = gateway->on_recipient(transaction({}), "<bob@army.ml>");
   EXPECT_EQ(outcome.verb, RcptOutcome::Verb::kReject);
   EXPECT_NE(outcome.reply.find("Did you mean bob@army.mil?"), std::string::npos) << outcome.reply;
-  EXPECT_EQ(gateway->on_recipient(transaction({}), "<bob@army.mil>").verb, RcptOutcome::Verb::kContinue);
+  EXPECT_EQ(gateway->on_recipient(transaction({}), "<bob@army.mil>").verb,
+            RcptOutcome::Verb::kContinue);
 
   auto records = gateway->store().audit({});
   ASSERT_TRUE(records.has_value());
@@ -86,7 +94,8 @@ TEST_F(GatewayTest, MarkedMailToUnknownDomainIsHeldWithAQuarantineEntry) {
   auto gateway = open();
   MessageOutcome outcome = gateway->on_message(
       transaction({"<carol@unknown-firm.com>"}),
-      message("Budget", "OFFICIAL-SENSITIVE\r\n\r\nThe figures for next year.\r\n\r\nOFFICIAL-SENSITIVE"));
+      message("Budget",
+              "OFFICIAL-SENSITIVE\r\n\r\nThe figures for next year.\r\n\r\nOFFICIAL-SENSITIVE"));
   EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
   ASSERT_TRUE(outcome.quarantine_reason.has_value());
   ASSERT_FALSE(outcome.quarantine_id.empty());
@@ -108,13 +117,14 @@ TEST_F(GatewayTest, MarkedMailToUnknownDomainIsHeldWithAQuarantineEntry) {
 
 TEST_F(GatewayTest, OrdinaryMailIsTaggedAndSecretsStayOutOfTheAuditLog) {
   auto gateway = open();
-  MessageOutcome outcome =
-      gateway->on_message(transaction({"<bob@army.mil>"}),
-                          message("Login", "The password is: Tr0ub4dor&3xq!\r\nAnd card 4556 7375 8689 9855 too."));
+  MessageOutcome outcome = gateway->on_message(
+      transaction({"<bob@army.mil>"}),
+      message("Login", "The password is: Tr0ub4dor&3xq!\r\nAnd card 4556 7375 8689 9855 too."));
   EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
   EXPECT_FALSE(outcome.quarantine_reason.has_value());
   bool tagged = false;
-  for (const auto& [name, value] : outcome.add_headers) tagged |= name == "X-Sendguard-Action" && value == "tag";
+  for (const auto& [name, value] : outcome.add_headers)
+    tagged |= name == "X-Sendguard-Action" && value == "tag";
   EXPECT_TRUE(tagged);
   auto records = gateway->store().audit({});
   ASSERT_TRUE(records.has_value() && !records->empty());
@@ -126,9 +136,11 @@ TEST_F(GatewayTest, OrdinaryMailIsTaggedAndSecretsStayOutOfTheAuditLog) {
 TEST_F(GatewayTest, MonitorModeChangesNothingButRecordsWhatItWouldHaveDone) {
   config_.policy.mode = "monitor";
   auto gateway = open();
-  EXPECT_EQ(gateway->on_recipient(transaction({}), "<bob@army.ml>").verb, RcptOutcome::Verb::kContinue);
-  MessageOutcome outcome = gateway->on_message(transaction({"<carol@unknown-firm.com>"}),
-                                               message("x", "OFFICIAL-SENSITIVE\r\n\r\nFigures.\r\n"));
+  EXPECT_EQ(gateway->on_recipient(transaction({}), "<bob@army.ml>").verb,
+            RcptOutcome::Verb::kContinue);
+  MessageOutcome outcome =
+      gateway->on_message(transaction({"<carol@unknown-firm.com>"}),
+                          message("x", "OFFICIAL-SENSITIVE\r\n\r\nFigures.\r\n"));
   EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
   EXPECT_FALSE(outcome.quarantine_reason.has_value());
   EXPECT_TRUE(outcome.add_headers.empty());
@@ -147,18 +159,21 @@ TEST_F(GatewayTest, MonitorModeChangesNothingButRecordsWhatItWouldHaveDone) {
 TEST_F(GatewayTest, StoreUnavailableFailsClosedByDefault) {
   auto gateway = Gateway::open_with_store(config_, {}, std::make_unique<UnavailableStore>());
   ASSERT_TRUE(gateway.has_value()) << gateway.error().message;
-  MessageOutcome outcome = (*gateway)->on_message(transaction({"<bob@army.mil>"}), message("Hello", "Lunch?"));
+  MessageOutcome outcome =
+      (*gateway)->on_message(transaction({"<bob@army.mil>"}), message("Hello", "Lunch?"));
   EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kTempfail);
   EXPECT_EQ((*gateway)->counters().failed_closed.load(), 1u);
   // A lookalike is still refused: the refusal is the safe outcome, only the audit is missing.
-  EXPECT_EQ((*gateway)->on_recipient(transaction({}), "<bob@army.ml>").verb, RcptOutcome::Verb::kReject);
+  EXPECT_EQ((*gateway)->on_recipient(transaction({}), "<bob@army.ml>").verb,
+            RcptOutcome::Verb::kReject);
 }
 
 TEST_F(GatewayTest, StoreUnavailableFailsOpenWhenConfiguredSo) {
   config_.gateway.on_failure = "accept";
   auto gateway = Gateway::open_with_store(config_, {}, std::make_unique<UnavailableStore>());
   ASSERT_TRUE(gateway.has_value()) << gateway.error().message;
-  MessageOutcome outcome = (*gateway)->on_message(transaction({"<bob@army.mil>"}), message("Hello", "Lunch?"));
+  MessageOutcome outcome =
+      (*gateway)->on_message(transaction({"<bob@army.mil>"}), message("Hello", "Lunch?"));
   EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
   EXPECT_EQ((*gateway)->counters().failed_open.load(), 1u);
   EXPECT_EQ((*gateway)->counters().failed_closed.load(), 0u);
@@ -167,8 +182,8 @@ TEST_F(GatewayTest, StoreUnavailableFailsOpenWhenConfiguredSo) {
 TEST_F(GatewayTest, OverLongMessageIsUnscannableNotPassedSilently) {
   config_.content.limits.max_message_bytes = 2048;
   auto gateway = open();
-  MessageOutcome outcome =
-      gateway->on_message(transaction({"<carol@unknown-firm.com>"}), message("big", std::string(4096, 'x')));
+  MessageOutcome outcome = gateway->on_message(transaction({"<carol@unknown-firm.com>"}),
+                                               message("big", std::string(4096, 'x')));
   auto records = gateway->store().audit({});
   ASSERT_TRUE(records.has_value() && !records->empty());
   EXPECT_NE((*records)[0].details_json.find("unscannable"), std::string::npos);
@@ -182,8 +197,8 @@ TEST_F(GatewayTest, DropRecipientRemovesOnlyTheOffendingOne) {
   drop.action = "drop-recipient";
   config_.policy.rules = {drop};
   auto gateway = open();
-  MessageOutcome outcome = gateway->on_message(transaction({"<bob@army.mil>", "<eve@elsewhere.net>"}),
-                                               message("Hi", "Lunch?"));
+  MessageOutcome outcome = gateway->on_message(
+      transaction({"<bob@army.mil>", "<eve@elsewhere.net>"}), message("Hi", "Lunch?"));
   EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
   EXPECT_EQ(outcome.remove_recipients, std::vector<std::string>{"<eve@elsewhere.net>"});
 }
@@ -191,8 +206,9 @@ TEST_F(GatewayTest, DropRecipientRemovesOnlyTheOffendingOne) {
 TEST_F(GatewayTest, SubjectPrefixKeepsNonAsciiSubjectsIntact) {
   config_.policy.subject_prefix = "[checked]";
   auto gateway = open();
-  MessageOutcome outcome = gateway->on_message(
-      transaction({"<bob@army.mil>"}), message("=?utf-8?q?R=C3=A9union_=C3=A0_Z=C3=BCrich?=", "Lunch?"));
+  MessageOutcome outcome =
+      gateway->on_message(transaction({"<bob@army.mil>"}),
+                          message("=?utf-8?q?R=C3=A9union_=C3=A0_Z=C3=BCrich?=", "Lunch?"));
   ASSERT_TRUE(outcome.new_subject.has_value());
   // "[checked] =?UTF-8?b?...?=": the prefix as it is, the rest as RFC 2047 words, all ASCII.
   EXPECT_TRUE(outcome.new_subject->starts_with("[checked] ")) << *outcome.new_subject;

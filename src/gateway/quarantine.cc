@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <vector>
 
 #include "guard/report_json.h"
@@ -30,9 +30,11 @@ Result<Location> parse_location(const std::string& location) {
     return make_error(ErrorCode::kInvalidInput, "unknown quarantine location \"" + location + "\"");
   }
   Location out{location.substr(kPrefix.size(), last - kPrefix.size()), location.substr(last + 1)};
-  if (out.queue_id.empty() || out.queue_id.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") !=
-                                  std::string::npos) {
-    return make_error(ErrorCode::kInvalidInput, "the held message has no valid queue id (\"" + out.queue_id + "\")");
+  if (out.queue_id.empty() ||
+      out.queue_id.find_first_not_of(
+          "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != std::string::npos) {
+    return make_error(ErrorCode::kInvalidInput,
+                      "the held message has no valid queue id (\"" + out.queue_id + "\")");
   }
   return out;
 }
@@ -76,7 +78,8 @@ Result<std::pair<int, std::string>> run_program(const std::vector<std::string>& 
 // postqueue lives beside postsuper in every Postfix installation.
 std::string postqueue_path(const GatewayConfig& config) {
   std::size_t slash = config.postsuper.rfind('/');
-  return (slash == std::string::npos ? std::string() : config.postsuper.substr(0, slash + 1)) + "postqueue";
+  return (slash == std::string::npos ? std::string() : config.postsuper.substr(0, slash + 1)) +
+         "postqueue";
 }
 
 // Whether the queue id sits in Postfix's hold queue now. postsuper reports what it did only
@@ -122,15 +125,17 @@ Result<QuarantineEntry> held_entry(Store& store, const std::string& id) {
   if (!entry) return std::unexpected(entry.error());
   if (!*entry) return make_error(ErrorCode::kInvalidInput, "no held message with id " + id);
   if ((*entry)->state != QuarantineState::kHeld) {
-    return make_error(ErrorCode::kInvalidInput,
-                      "message " + id + " is " + std::string(to_string((*entry)->state)) + ", not held");
+    return make_error(
+        ErrorCode::kInvalidInput,
+        "message " + id + " is " + std::string(to_string((*entry)->state)) + ", not held");
   }
   return **entry;
 }
 
 // Moves the entry to `busy`, runs postsuper, then to `done`; back to held if postsuper fails.
-Result<void> act_on_held(Store& store, const GatewayConfig& config, const std::string& id, const std::string& by,
-                         QuarantineState done, const std::vector<std::string>& postsuper_args,
+Result<void> act_on_held(Store& store, const GatewayConfig& config, const std::string& id,
+                         const std::string& by, QuarantineState done,
+                         const std::vector<std::string>& postsuper_args,
                          const std::string& audit_action) {
   auto entry = held_entry(store, id);
   if (!entry) return std::unexpected(entry.error());
@@ -139,12 +144,15 @@ Result<void> act_on_held(Store& store, const GatewayConfig& config, const std::s
   auto held_now = in_hold_queue(config, *location);
   if (!held_now) return std::unexpected(held_now.error());
   if (!*held_now) {
-    return make_error(ErrorCode::kInvalidInput, "message " + id + " (queue id " + location->queue_id +
-                                                    ") is not in the hold queue of " + location->config_dir);
+    return make_error(ErrorCode::kInvalidInput,
+                      "message " + id + " (queue id " + location->queue_id +
+                          ") is not in the hold queue of " + location->config_dir);
   }
   auto claimed = store.transition(id, QuarantineState::kHeld, QuarantineState::kReleasing, by);
   if (!claimed) return std::unexpected(claimed.error());
-  if (!*claimed) return make_error(ErrorCode::kInvalidInput, "message " + id + " was just released or discarded by someone else");
+  if (!*claimed)
+    return make_error(ErrorCode::kInvalidInput,
+                      "message " + id + " was just released or discarded by someone else");
   std::vector<std::string> argv = {config.postsuper, "-c", location->config_dir};
   argv.insert(argv.end(), postsuper_args.begin(), postsuper_args.end());
   argv.push_back(location->queue_id);
@@ -153,18 +161,20 @@ Result<void> act_on_held(Store& store, const GatewayConfig& config, const std::s
   auto still_held = in_hold_queue(config, *location);
   if (!ran || ran->first != 0 || !still_held || *still_held) {
     (void)store.transition(id, QuarantineState::kReleasing, QuarantineState::kHeld, by);
-    std::string why = !ran ? ran.error().message
+    std::string why = !ran          ? ran.error().message
                       : !still_held ? still_held.error().message
                                     : "postsuper said: " + ran->second;
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
     return make_error(ErrorCode::kIo, "message " + id + " (queue id " + location->queue_id +
-                                          ") is still held: " + (why.empty() ? "postsuper acted on no message" : why));
+                                          ") is still held: " +
+                                          (why.empty() ? "postsuper acted on no message" : why));
   }
   auto finished = store.transition(id, QuarantineState::kReleasing, done, by);
   if (!finished) return std::unexpected(finished.error());
   if (done == QuarantineState::kReleased) {
     // Released mail waits in the deferred queue for the next queue run; ask for it now.
-    (void)run_program({postqueue_path(config), "-c", location->config_dir, "-i", location->queue_id});
+    (void)run_program(
+        {postqueue_path(config), "-c", location->config_dir, "-i", location->queue_id});
   }
   audit_operator_action(store, *entry, audit_action, by);
   return {};
@@ -172,11 +182,13 @@ Result<void> act_on_held(Store& store, const GatewayConfig& config, const std::s
 
 }  // namespace
 
-Result<void> release_held(Store& store, const GatewayConfig& config, const std::string& id, const std::string& by) {
+Result<void> release_held(Store& store, const GatewayConfig& config, const std::string& id,
+                          const std::string& by) {
   return act_on_held(store, config, id, by, QuarantineState::kReleased, {"-H"}, "release");
 }
 
-Result<void> discard_held(Store& store, const GatewayConfig& config, const std::string& id, const std::string& by) {
+Result<void> discard_held(Store& store, const GatewayConfig& config, const std::string& id,
+                          const std::string& by) {
   return act_on_held(store, config, id, by, QuarantineState::kDiscarded, {"-d"}, "discard");
 }
 

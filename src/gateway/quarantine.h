@@ -15,9 +15,11 @@
 namespace sendguard {
 
 // Releases a held message for delivery. `by` names who released it, for the audit log.
-Result<void> release_held(Store& store, const GatewayConfig& config, const std::string& id, const std::string& by);
+Result<void> release_held(Store& store, const GatewayConfig& config, const std::string& id,
+                          const std::string& by);
 
 // Deletes a held message from the MTA's hold queue without delivering it.
-Result<void> discard_held(Store& store, const GatewayConfig& config, const std::string& id, const std::string& by);
+Result<void> discard_held(Store& store, const GatewayConfig& config, const std::string& id,
+                          const std::string& by);
 
 }  // namespace sendguard

@@ -25,11 +25,12 @@ bool MessageReport::flagged() const {
   return false;
 }
 
-Result<std::shared_ptr<const Guard>> Guard::build(const Config& config,
-                                                  const std::vector<std::string>& extra_known_files) {
+Result<std::shared_ptr<const Guard>> Guard::build(
+    const Config& config, const std::vector<std::string>& extra_known_files) {
   // The organisation's own domains are the ones a slip most often lands beside.
   Config with_internal = config;
-  for (const std::string& d : config.policy.internal_domains) with_internal.recipients.known_domains.push_back(d);
+  for (const std::string& d : config.policy.internal_domains)
+    with_internal.recipients.known_domains.push_back(d);
   auto index = build_lookalike_index(with_internal, extra_known_files);
   if (!index) return std::unexpected(index.error());
   auto policy = Policy::build(config.policy, config.source);
@@ -122,8 +123,8 @@ Evaluation Guard::evaluate(std::string_view raw_message, const Envelope& envelop
   return out;
 }
 
-std::pair<RecipientVerdict, std::optional<RecipientDecision>> Guard::decide_recipient(std::string_view address,
-                                                                                      const Sender& sender) const {
+std::pair<RecipientVerdict, std::optional<RecipientDecision>> Guard::decide_recipient(
+    std::string_view address, const Sender& sender) const {
   RecipientVerdict verdict = index_->check_address(address);
   std::optional<RecipientDecision> decision = policy_->decide_recipient(verdict, sender);
   return {std::move(verdict), std::move(decision)};

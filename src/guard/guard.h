@@ -31,15 +31,15 @@ struct Envelope {
 };
 
 struct MessageReport {
-  std::string from;                           // envelope sender, else the From header
-  std::vector<RecipientVerdict> recipients;   // in the order given
-  std::vector<Finding> findings;              // content findings and "unscannable" ones
+  std::string from;                          // envelope sender, else the From header
+  std::vector<RecipientVerdict> recipients;  // in the order given
+  std::vector<Finding> findings;             // content findings and "unscannable" ones
   std::vector<Attachment> attachments;
-  std::string subject;                        // decoded
-  std::string message_id;                     // the Message-ID header, as written
+  std::string subject;                                       // decoded
+  std::string message_id;                                    // the Message-ID header, as written
   std::vector<std::pair<std::string, std::string>> headers;  // name, decoded value
-  double parse_ms = 0;                        // wall time parsing and extracting text
-  double scan_ms = 0;                         // wall time in the detectors
+  double parse_ms = 0;  // wall time parsing and extracting text
+  double scan_ms = 0;   // wall time in the detectors
 
   // Whether anything here deserves attention: a lookalike or invalid recipient, or a finding
   // of medium or high confidence.
@@ -55,8 +55,8 @@ class Guard {
  public:
   // Builds the lookalike index, the content scanner and the policy; the organisation's
   // internal domains count as known domains. Errors name the configuration problem.
-  static Result<std::shared_ptr<const Guard>> build(const Config& config,
-                                                    const std::vector<std::string>& extra_known_files);
+  static Result<std::shared_ptr<const Guard>> build(
+      const Config& config, const std::vector<std::string>& extra_known_files);
 
   RecipientVerdict check_recipient(std::string_view address) const;
   MessageReport inspect(std::string_view raw_message, const Envelope& envelope) const;
@@ -66,8 +66,8 @@ class Guard {
 
   // The RCPT-time fast path: the recipient's verdict, and the policy's decision when it can
   // be made without the message (see Policy::decide_recipient).
-  std::pair<RecipientVerdict, std::optional<RecipientDecision>> decide_recipient(std::string_view address,
-                                                                                 const Sender& sender) const;
+  std::pair<RecipientVerdict, std::optional<RecipientDecision>> decide_recipient(
+      std::string_view address, const Sender& sender) const;
 
   const MimeLimits& limits() const { return limits_; }
   const Policy& policy() const { return *policy_; }

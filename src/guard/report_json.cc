@@ -5,7 +5,8 @@ namespace sendguard {
 nlohmann::ordered_json to_json(const RecipientVerdict& v) {
   nlohmann::ordered_json j;
   j["address"] = v.address;
-  j["domain"] = v.domain.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v.domain);
+  j["domain"] =
+      v.domain.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v.domain);
   j["verdict"] = std::string(to_string(v.verdict));
   j["intended"] = v.verdict == Verdict::kLookalike || v.verdict == Verdict::kKnown
                       ? nlohmann::ordered_json(v.intended)

@@ -28,8 +28,8 @@ struct Rule {
   bool has_finding_condition() const { return !config.detectors.empty(); }
   // Conditions that need the message itself, so cannot be decided at RCPT time.
   bool needs_message() const {
-    return has_finding_condition() || config.cleared.has_value() || !config.attachment_types.empty() ||
-           !config.attachment_names.empty();
+    return has_finding_condition() || config.cleared.has_value() ||
+           !config.attachment_types.empty() || !config.attachment_names.empty();
   }
 };
 
@@ -106,11 +106,16 @@ std::string join_words(const std::vector<std::string>& items) {
 
 std::string_view to_string(Action action) {
   switch (action) {
-    case Action::kAccept: return "accept";
-    case Action::kTag: return "tag";
-    case Action::kDropRecipient: return "drop-recipient";
-    case Action::kHold: return "hold";
-    case Action::kReject: return "reject";
+    case Action::kAccept:
+      return "accept";
+    case Action::kTag:
+      return "tag";
+    case Action::kDropRecipient:
+      return "drop-recipient";
+    case Action::kHold:
+      return "hold";
+    case Action::kReject:
+      return "reject";
   }
   return "accept";
 }
@@ -134,9 +139,10 @@ struct Policy::Impl {
       return false;
     }
     if (!c.sender_groups.empty()) {
-      bool member = std::any_of(c.sender_groups.begin(), c.sender_groups.end(), [&](const std::string& g) {
-        return groups.contains(g, address) || (!login.empty() && groups.contains(g, login));
-      });
+      bool member =
+          std::any_of(c.sender_groups.begin(), c.sender_groups.end(), [&](const std::string& g) {
+            return groups.contains(g, address) || (!login.empty() && groups.contains(g, login));
+          });
       if (!member) return false;
     }
     return true;
@@ -152,7 +158,8 @@ struct Policy::Impl {
       bool internal = !r.domain.empty() && any_domain_matches(internal_domains, r.domain);
       if ((c.recipient_scope == "internal") != internal) return false;
     }
-    if (!c.recipient_domains.empty() && (r.domain.empty() || !any_domain_matches(c.recipient_domains, r.domain))) {
+    if (!c.recipient_domains.empty() &&
+        (r.domain.empty() || !any_domain_matches(c.recipient_domains, r.domain))) {
       return false;
     }
     return true;
@@ -169,11 +176,13 @@ struct Policy::Impl {
   }
 
   // The findings a rule's finding condition counts.
-  std::vector<const Finding*> matching_findings(const Rule& rule, const std::vector<Finding>& findings) const {
+  std::vector<const Finding*> matching_findings(const Rule& rule,
+                                                const std::vector<Finding>& findings) const {
     std::vector<const Finding*> out;
     for (const Finding& f : findings) {
       if (f.confidence < rule.min_confidence) continue;
-      if (rule.min_rank >= 0 && (!f.detector.starts_with("marking.") || f.rank < rule.min_rank)) continue;
+      if (rule.min_rank >= 0 && (!f.detector.starts_with("marking.") || f.rank < rule.min_rank))
+        continue;
       if (any_glob_matches(rule.config.detectors, f.detector)) out.push_back(&f);
     }
     return out;
@@ -182,7 +191,8 @@ struct Policy::Impl {
   // The highest marking a rule would consider, or nullptr.
   const Finding* top_marking(const Rule& rule, const std::vector<Finding>& findings) const {
     const Finding* top = nullptr;
-    Confidence floor = rule.config.min_confidence.empty() ? Confidence::kMedium : rule.min_confidence;
+    Confidence floor =
+        rule.config.min_confidence.empty() ? Confidence::kMedium : rule.min_confidence;
     for (const Finding& f : findings) {
       if (!f.detector.starts_with("marking.") || f.confidence < floor) continue;
       if (!top || f.rank > top->rank) top = &f;
@@ -196,8 +206,10 @@ struct Policy::Impl {
     for (const Attachment& a : attachments) {
       if (any_glob_matches(c.attachment_types, a.detected_type)) return true;
       std::string_view name = a.filename;
-      std::string_view base = name.substr(name.find_last_of('/') == std::string_view::npos ? 0 : name.find_last_of('/') + 1);
-      if (any_glob_matches(c.attachment_names, name) || any_glob_matches(c.attachment_names, base)) return true;
+      std::string_view base = name.substr(
+          name.find_last_of('/') == std::string_view::npos ? 0 : name.find_last_of('/') + 1);
+      if (any_glob_matches(c.attachment_names, name) || any_glob_matches(c.attachment_names, base))
+        return true;
     }
     return false;
   }
@@ -214,7 +226,8 @@ struct Policy::Impl {
       std::vector<std::string> described;
       for (const Finding* f : found) {
         std::string d = describe(*f);
-        if (std::find(described.begin(), described.end(), d) == described.end()) described.push_back(d);
+        if (std::find(described.begin(), described.end(), d) == described.end())
+          described.push_back(d);
         if (described.size() == 3) break;
       }
       why.push_back("the message contains " + join_words(described));
@@ -224,8 +237,8 @@ struct Policy::Impl {
       bool uncleared = top && top->rank > clearance_of(r);
       if (uncleared == *rule.config.cleared) return false;
       if (uncleared) {
-        why.push_back((r.domain.empty() ? std::string("the recipient") : r.domain) + " is not cleared for " +
-                      (top->level.empty() ? "its marking" : top->level));
+        why.push_back((r.domain.empty() ? std::string("the recipient") : r.domain) +
+                      " is not cleared for " + (top->level.empty() ? "its marking" : top->level));
       }
     }
     if (!attachment_matches(rule, input.attachments)) return false;
@@ -235,19 +248,21 @@ struct Policy::Impl {
     return true;
   }
 
-  std::string reason_for(const Rule& rule, const RecipientVerdict& r, std::vector<std::string> why) const {
+  std::string reason_for(const Rule& rule, const RecipientVerdict& r,
+                         std::vector<std::string> why) const {
     std::string reason;
     if (r.verdict == Verdict::kLookalike && !rule.verdicts.empty()) {
       reason = r.explanation;
       if (!r.intended.empty()) {
         std::string_view local = local_part(r.address);
-        reason += " Did you mean " + (local.empty() ? r.intended : std::string(local) + "@" + r.intended) + "?";
+        reason += " Did you mean " +
+                  (local.empty() ? r.intended : std::string(local) + "@" + r.intended) + "?";
       }
     } else if (r.verdict == Verdict::kInvalid && !rule.verdicts.empty()) {
       reason = r.explanation.empty() ? "The address is not valid." : r.explanation;
     } else {
-      if (r.verdict == Verdict::kNew && std::find(rule.verdicts.begin(), rule.verdicts.end(), Verdict::kNew) !=
-                                            rule.verdicts.end()) {
+      if (r.verdict == Verdict::kNew && std::find(rule.verdicts.begin(), rule.verdicts.end(),
+                                                  Verdict::kNew) != rule.verdicts.end()) {
         why.push_back((r.domain.empty() ? std::string("the recipient") : r.domain) +
                       " is not among the domains your organisation writes to");
       }
@@ -266,11 +281,15 @@ struct Policy::Impl {
 Policy::Policy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Policy::~Policy() = default;
 
-Result<std::shared_ptr<const Policy>> Policy::build(const PolicyConfig& config, const std::string& source) {
+Result<std::shared_ptr<const Policy>> Policy::build(const PolicyConfig& config,
+                                                    const std::string& source) {
   auto impl = std::make_unique<Impl>();
-  auto at = [&](int line) { return source + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": "; };
+  auto at = [&](int line) {
+    return source + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": ";
+  };
   impl->monitor = config.mode == "monitor";
-  for (const std::string& d : config.internal_domains) impl->internal_domains.push_back(ascii_lower(d));
+  for (const std::string& d : config.internal_domains)
+    impl->internal_domains.push_back(ascii_lower(d));
   impl->override_with = config.override_with;
   impl->subject_prefix = config.subject_prefix;
   auto groups = policy::SenderGroups::load(config.sender_groups_file);
@@ -279,9 +298,10 @@ Result<std::shared_ptr<const Policy>> Policy::build(const PolicyConfig& config, 
   for (const ClearanceConfig& c : config.clearance) {
     int rank = marking_rank(c.level);
     if (rank < 0) {
-      return make_error(ErrorCode::kConfig, at(c.line) + "policy.clearance: \"" + c.level +
-                                                "\" is not a marking level (e.g. OFFICIAL-SENSITIVE, SECRET, "
-                                                "NATO SECRET, CUI)");
+      return make_error(ErrorCode::kConfig,
+                        at(c.line) + "policy.clearance: \"" + c.level +
+                            "\" is not a marking level (e.g. OFFICIAL-SENSITIVE, SECRET, "
+                            "NATO SECRET, CUI)");
     }
     std::vector<std::string> domains;
     for (const std::string& d : c.domains) domains.push_back(ascii_lower(d));
@@ -300,15 +320,18 @@ Result<std::shared_ptr<const Policy>> Policy::build(const PolicyConfig& config, 
     if (!c.min_level.empty()) {
       rule.min_rank = marking_rank(c.min_level);
       if (rule.min_rank < 0) {
-        return make_error(ErrorCode::kConfig, where + "min_level \"" + c.min_level +
-                                                  "\" is not a marking level (e.g. OFFICIAL-SENSITIVE, SECRET, CUI)");
+        return make_error(ErrorCode::kConfig,
+                          where + "min_level \"" + c.min_level +
+                              "\" is not a marking level (e.g. OFFICIAL-SENSITIVE, SECRET, CUI)");
       }
     }
     for (const std::string& g : c.sender_groups) {
       if (!impl->groups.has_group(g)) {
-        return make_error(ErrorCode::kConfig, where + "sender group \"" + g + "\" is not defined in " +
-                                                  (config.sender_groups_file.empty() ? std::string("policy.sender_groups_file (none is set)")
-                                                                                     : config.sender_groups_file));
+        return make_error(ErrorCode::kConfig,
+                          where + "sender group \"" + g + "\" is not defined in " +
+                              (config.sender_groups_file.empty()
+                                   ? std::string("policy.sender_groups_file (none is set)")
+                                   : config.sender_groups_file));
       }
     }
     for (auto* list : {&rule.config.recipient_domains, &rule.config.senders}) {
@@ -332,7 +355,8 @@ bool Policy::is_internal(std::string_view domain) const {
 std::optional<RecipientDecision> Policy::decide_recipient(const RecipientVerdict& recipient,
                                                           const Sender& sender) const {
   for (const Rule& rule : impl_->rules) {
-    if (!impl_->sender_matches(rule, sender) || !impl_->recipient_matches(rule, recipient)) continue;
+    if (!impl_->sender_matches(rule, sender) || !impl_->recipient_matches(rule, recipient))
+      continue;
     // This rule may decide, but only the message can tell whether it does (or whether the
     // sender confirmed past it).
     if (rule.needs_message() || rule.config.overridable) return std::nullopt;
@@ -376,9 +400,10 @@ Decision Policy::decide(const PolicyInput& input) const {
     }
     decision.recipients.push_back(std::move(d));
   }
-  bool all_dropped = !decision.recipients.empty() &&
-                     std::all_of(decision.recipients.begin(), decision.recipients.end(),
-                                 [](const RecipientDecision& d) { return d.action == Action::kDropRecipient; });
+  bool all_dropped =
+      !decision.recipients.empty() &&
+      std::all_of(decision.recipients.begin(), decision.recipients.end(),
+                  [](const RecipientDecision& d) { return d.action == Action::kDropRecipient; });
   if (all_dropped) decision.action = Action::kReject;
 
   if (decision.action == Action::kReject) {
@@ -394,12 +419,15 @@ Decision Policy::decide(const PolicyInput& input) const {
     for (std::size_t i = 0; i < parts.size(); ++i) decision.reply += (i ? " " : "") + parts[i];
   }
   if (decision.action == Action::kTag || decision.action == Action::kHold) {
-    decision.add_headers.emplace_back("X-Sendguard-Action", std::string(to_string(decision.action)));
-    if (!decision.rule.empty()) decision.add_headers.emplace_back("X-Sendguard-Rule", decision.rule);
+    decision.add_headers.emplace_back("X-Sendguard-Action",
+                                      std::string(to_string(decision.action)));
+    if (!decision.rule.empty())
+      decision.add_headers.emplace_back("X-Sendguard-Rule", decision.rule);
     std::string summary;
     for (const Finding& f : input.findings) {
       if (f.confidence == Confidence::kLow) continue;
-      std::string item = f.detector + (f.level.empty() ? "" : "=" + f.level) + "/" + std::string(to_string(f.confidence));
+      std::string item = f.detector + (f.level.empty() ? "" : "=" + f.level) + "/" +
+                         std::string(to_string(f.confidence));
       if (summary.find(item) != std::string::npos) continue;
       if (summary.size() + item.size() > 800) break;
       summary += (summary.empty() ? "" : ", ") + item;
@@ -413,8 +441,9 @@ Decision Policy::decide(const PolicyInput& input) const {
   return decision;
 }
 
-std::optional<std::string> override_justification(const std::vector<std::pair<std::string, std::string>>& headers,
-                                                  std::string_view subject, const OverrideConfig& config) {
+std::optional<std::string> override_justification(
+    const std::vector<std::pair<std::string, std::string>>& headers, std::string_view subject,
+    const OverrideConfig& config) {
   auto trimmed = [](std::string_view s) {
     std::size_t b = s.find_first_not_of(" \t\r\n");
     if (b == std::string_view::npos) return std::string();
@@ -439,7 +468,8 @@ std::optional<std::string> override_justification(const std::vector<std::pair<st
     if (start != std::string::npos) {
       std::size_t close = subject.find(']', start);
       if (close != std::string_view::npos) {
-        std::string justification = trimmed(subject.substr(start + marker.size(), close - start - marker.size()));
+        std::string justification =
+            trimmed(subject.substr(start + marker.size(), close - start - marker.size()));
         if (long_enough(justification)) return justification.substr(0, 500);
       }
     }

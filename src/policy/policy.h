@@ -57,8 +57,8 @@ struct Sender {
 struct RecipientDecision {
   std::string address;
   Action action = Action::kAccept;
-  std::string rule;    // the rule that decided; empty when none matched
-  std::string reason;  // one or two sentences for the sender; empty for accept
+  std::string rule;         // the rule that decided; empty when none matched
+  std::string reason;       // one or two sentences for the sender; empty for accept
   bool overridden = false;  // an overridable rule was confirmed past with a justification
 };
 
@@ -73,12 +73,12 @@ struct PolicyInput {
 };
 
 struct Decision {
-  Action action = Action::kAccept;  // for the whole message
-  std::string rule;                 // the rule behind `action`
+  Action action = Action::kAccept;            // for the whole message
+  std::string rule;                           // the rule behind `action`
   std::vector<RecipientDecision> recipients;  // in the order of PolicyInput::recipients
-  std::string reply;                // reject: the text of the SMTP reply (no code)
-  std::string override_justification;  // set when a rule was confirmed past
-  bool monitor = false;             // mode monitor: record, apply nothing
+  std::string reply;                          // reject: the text of the SMTP reply (no code)
+  std::string override_justification;         // set when a rule was confirmed past
+  bool monitor = false;                       // mode monitor: record, apply nothing
   // tag and hold: headers to add, and the subject prefix (empty: leave the subject alone).
   std::vector<std::pair<std::string, std::string>> add_headers;
   std::string subject_prefix;
@@ -87,7 +87,8 @@ struct Decision {
 class Policy {
  public:
   // Checks and compiles the rules; an error names the configuration file, line and problem.
-  static Result<std::shared_ptr<const Policy>> build(const PolicyConfig& config, const std::string& source);
+  static Result<std::shared_ptr<const Policy>> build(const PolicyConfig& config,
+                                                     const std::string& source);
 
   ~Policy();
 
@@ -114,7 +115,8 @@ class Policy {
 // The justification an override carries in the message, if any: the value of the configured
 // header, else the text of "[<keyword>: why]" in the subject. Shorter than the configured
 // minimum counts as none.
-std::optional<std::string> override_justification(const std::vector<std::pair<std::string, std::string>>& headers,
-                                                  std::string_view subject, const OverrideConfig& config);
+std::optional<std::string> override_justification(
+    const std::vector<std::pair<std::string, std::string>>& headers, std::string_view subject,
+    const OverrideConfig& config);
 
 }  // namespace sendguard

@@ -22,7 +22,8 @@ RecipientVerdict verdict(const std::string& address, Verdict v, const std::strin
   return r;
 }
 
-Finding marking(const std::string& detector, const std::string& level, Confidence c = Confidence::kHigh) {
+Finding marking(const std::string& detector, const std::string& level,
+                Confidence c = Confidence::kHigh) {
   Finding f;
   f.detector = detector;
   f.level = level;
@@ -104,7 +105,8 @@ TEST(Policy, LookalikeIsRejectedAtRcptWithTheIntendedAddress) {
 TEST(Policy, RcptDecisionWaitsWhenAnEarlierRuleNeedsTheMessage) {
   auto policy = build(default_like());
   // A new domain might receive marked mail (hold), so the RCPT stage cannot decide it.
-  EXPECT_FALSE(policy->decide_recipient(verdict("x@unknown.example", Verdict::kNew), {}).has_value());
+  EXPECT_FALSE(
+      policy->decide_recipient(verdict("x@unknown.example", Verdict::kNew), {}).has_value());
   // A known domain passes the recipient-only rules and reaches the uncleared rule, which
   // needs the message as well.
   EXPECT_FALSE(policy->decide_recipient(verdict("x@army.mil", Verdict::kKnown), {}).has_value());
@@ -127,14 +129,18 @@ TEST(Policy, OfficialSensitiveToUnknownDomainIsHeldAndTaggedElsewhere) {
   Decision d = policy->decide(input);
   EXPECT_EQ(d.action, Action::kHold);
   EXPECT_EQ(d.rule, "marked-to-unknown");
-  EXPECT_NE(d.recipients[0].reason.find("OFFICIAL-SENSITIVE"), std::string::npos) << d.recipients[0].reason;
-  EXPECT_NE(d.recipients[0].reason.find("unknown.example"), std::string::npos) << d.recipients[0].reason;
+  EXPECT_NE(d.recipients[0].reason.find("OFFICIAL-SENSITIVE"), std::string::npos)
+      << d.recipients[0].reason;
+  EXPECT_NE(d.recipients[0].reason.find("unknown.example"), std::string::npos)
+      << d.recipients[0].reason;
   bool has_action_header = false;
-  for (const auto& [name, value] : d.add_headers) has_action_header |= name == "X-Sendguard-Action" && value == "hold";
+  for (const auto& [name, value] : d.add_headers)
+    has_action_header |= name == "X-Sendguard-Action" && value == "hold";
   EXPECT_TRUE(has_action_header);
 
   // OFFICIAL alone is routine; a low-confidence OFFICIAL-SENSITIVE is not evidence enough.
-  input.findings = {marking("marking.uk", "OFFICIAL"), marking("marking.uk", "OFFICIAL-SENSITIVE", Confidence::kLow)};
+  input.findings = {marking("marking.uk", "OFFICIAL"),
+                    marking("marking.uk", "OFFICIAL-SENSITIVE", Confidence::kLow)};
   EXPECT_EQ(policy->decide(input).action, Action::kTag);
 }
 
@@ -154,14 +160,16 @@ TEST(Policy, ClearanceTableDecidesKnownRecipients) {
   auto policy = build(default_like());
   PolicyInput input;
   input.findings = {marking("marking.uk", "SECRET")};
-  input.recipients = {verdict("a@army.mil", Verdict::kKnown), verdict("b@partner.example", Verdict::kKnown),
+  input.recipients = {verdict("a@army.mil", Verdict::kKnown),
+                      verdict("b@partner.example", Verdict::kKnown),
                       verdict("c@example.org", Verdict::kKnown)};
   Decision d = policy->decide(input);
   EXPECT_EQ(d.recipients[0].action, Action::kTag);   // *.mil cleared for SECRET
   EXPECT_EQ(d.recipients[1].action, Action::kHold);  // partner only up to OFFICIAL-SENSITIVE
-  EXPECT_NE(d.recipients[1].reason.find("partner.example is not cleared for SECRET"), std::string::npos)
+  EXPECT_NE(d.recipients[1].reason.find("partner.example is not cleared for SECRET"),
+            std::string::npos)
       << d.recipients[1].reason;
-  EXPECT_EQ(d.recipients[2].action, Action::kTag);   // internal
+  EXPECT_EQ(d.recipients[2].action, Action::kTag);  // internal
   EXPECT_EQ(d.action, Action::kHold);
 
   input.findings = {marking("marking.uk", "OFFICIAL-SENSITIVE")};
@@ -205,12 +213,14 @@ TEST(Policy, OverrideWithJustificationTurnsHoldIntoTagAndIsRecorded) {
 TEST(Policy, OverrideDoesNotApplyToRulesThatAreNotOverridable) {
   auto policy = build(default_like());
   PolicyInput input;
-  input.recipients = {verdict("a@army.ml", Verdict::kLookalike, "army.mil", "army.ml looks like army.mil.")};
+  input.recipients = {
+      verdict("a@army.ml", Verdict::kLookalike, "army.mil", "army.ml looks like army.mil.")};
   input.headers = {{"X-Sendguard-Override", "I am quite sure about this one"}};
   Decision d = policy->decide(input);
   EXPECT_EQ(d.action, Action::kReject);
   EXPECT_TRUE(d.override_justification.empty());
-  EXPECT_NE(d.reply.find("a@army.ml: army.ml looks like army.mil. Did you mean a@army.mil?"), std::string::npos)
+  EXPECT_NE(d.reply.find("a@army.ml: army.ml looks like army.mil. Did you mean a@army.mil?"),
+            std::string::npos)
       << d.reply;
 }
 
@@ -221,7 +231,8 @@ TEST(Policy, DropRecipientRemovesOnlyThatRecipientUnlessItIsTheLast) {
   config.rules = {drop};
   auto policy = build(config);
   PolicyInput input;
-  input.recipients = {verdict("a@known.example", Verdict::kKnown), verdict("b@other.example", Verdict::kNew)};
+  input.recipients = {verdict("a@known.example", Verdict::kKnown),
+                      verdict("b@other.example", Verdict::kNew)};
   Decision d = policy->decide(input);
   EXPECT_EQ(d.action, Action::kDropRecipient);
   EXPECT_EQ(d.recipients[0].action, Action::kAccept);
@@ -244,7 +255,8 @@ TEST(Policy, MonitorModeDecidesTheSameAndSaysSo) {
 TEST(Policy, SenderGroupsAuthenticationAndAttachments) {
   namespace fs = std::filesystem;
   fs::path groups = fs::temp_directory_path() / ("sendguard-groups-" + std::to_string(::getpid()));
-  std::ofstream(groups) << "# who may send payroll\nfinance: carol@example.org @payroll.example.org\n";
+  std::ofstream(groups)
+      << "# who may send payroll\nfinance: carol@example.org @payroll.example.org\n";
   PolicyConfig config;
   config.sender_groups_file = groups.string();
   RuleConfig payroll = rule("payroll-outside-finance", "hold");
@@ -275,7 +287,8 @@ TEST(Policy, ConfigurationErrorsNameFileLineAndValue) {
   config.rules = {bad_level};
   auto policy = Policy::build(config, "site.yaml");
   ASSERT_FALSE(policy.has_value());
-  EXPECT_NE(policy.error().message.find("site.yaml:12:"), std::string::npos) << policy.error().message;
+  EXPECT_NE(policy.error().message.find("site.yaml:12:"), std::string::npos)
+      << policy.error().message;
   EXPECT_NE(policy.error().message.find("VERY SECRET"), std::string::npos);
 
   RuleConfig group = rule("g", "tag");

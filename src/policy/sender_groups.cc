@@ -30,8 +30,8 @@ Result<SenderGroups> SenderGroups::load(const std::string& path) {
     std::vector<std::string>& members = groups.members_[name];
     for (std::string member; rest >> member;) {
       if (member.find('@') == std::string::npos) {
-        return make_error(ErrorCode::kConfig, path + ":" + std::to_string(number) + ": \"" + member +
-                                                  "\" is neither an address nor @domain");
+        return make_error(ErrorCode::kConfig, path + ":" + std::to_string(number) + ": \"" +
+                                                  member + "\" is neither an address nor @domain");
       }
       members.push_back(member.front() == '@' ? "*" + ascii_lower(member) : ascii_lower(member));
     }

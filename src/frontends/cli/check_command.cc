@@ -1,13 +1,12 @@
 #include "frontends/cli/check_command.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "frontends/cli/common.h"
 #include "frontends/cli/recipient_output.h"
@@ -51,9 +50,11 @@ Result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& i
     std::error_code ec;
     if (input != "-" && fs::is_directory(input, ec)) {
       std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::skip_permission_denied, ec);
+      for (auto it = fs::recursive_directory_iterator(
+               input, fs::directory_options::skip_permission_denied, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && it->path().extension() == ".eml") found.push_back(it->path().string());
+        if (it->is_regular_file(ec) && it->path().extension() == ".eml")
+          found.push_back(it->path().string());
       }
       if (ec) return make_error(ErrorCode::kIo, input + ": " + ec.message());
       std::sort(found.begin(), found.end());
@@ -65,7 +66,8 @@ Result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& i
   return files;
 }
 
-void write_json(std::ostream& out, const std::string& file, const Evaluation& evaluation, double total_ms) {
+void write_json(std::ostream& out, const std::string& file, const Evaluation& evaluation,
+                double total_ms) {
   const MessageReport& report = evaluation.report;
   nlohmann::ordered_json j;
   j["file"] = file;
@@ -77,8 +79,11 @@ void write_json(std::ostream& out, const std::string& file, const Evaluation& ev
   j["attachments"] = nlohmann::ordered_json::array();
   for (const auto& a : report.attachments) j["attachments"].push_back(to_json(a));
   j["decision"] = to_json(evaluation.decision);
-  auto round = [](double ms) { return static_cast<double>(static_cast<long long>(ms * 1000 + 0.5)) / 1000; };
-  j["timing"] = {{"parse_ms", round(report.parse_ms)}, {"scan_ms", round(report.scan_ms)},
+  auto round = [](double ms) {
+    return static_cast<double>(static_cast<long long>(ms * 1000 + 0.5)) / 1000;
+  };
+  j["timing"] = {{"parse_ms", round(report.parse_ms)},
+                 {"scan_ms", round(report.scan_ms)},
                  {"total_ms", round(total_ms)}};
   out << dump_line(j) << '\n';
 }
@@ -90,7 +95,8 @@ void write_text(std::ostream& out, const std::string& file, const Evaluation& ev
   if (!report.from.empty()) out << "  from " << report.from << '\n';
   for (const auto& r : report.recipients) {
     out << "  to   " << r.address << "  " << to_string(r.verdict);
-    if (r.verdict == Verdict::kLookalike || r.verdict == Verdict::kInvalid) out << ": " << r.explanation;
+    if (r.verdict == Verdict::kLookalike || r.verdict == Verdict::kInvalid)
+      out << ": " << r.explanation;
     out << '\n';
   }
   for (const auto& f : report.findings) {
@@ -171,7 +177,8 @@ void add_check_command(CLI::App& app, int& exit_status) {
       "FILE may be '-' for standard input or a directory of .eml files.\n"
       "Exit status: 0 nothing found, 1 something found, 2 error.");
   add_common_options(*cmd, args->common);
-  cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", args->format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--from", args->from, "Envelope sender (default: the From header)");
   cmd->add_option("--rcpt", args->recipients,
                   "Envelope recipient; repeatable (default: the To, Cc and Bcc headers)")

@@ -30,7 +30,8 @@ std::string utc_time(std::chrono::system_clock::time_point t) {
 // "2026-11-28", "2026-11-28T10:00:00Z" or "2026-11-28 10:00" as UTC.
 std::optional<std::chrono::system_clock::time_point> parse_utc(const std::string& text) {
   std::tm tm{};
-  for (const char* format : {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+  for (const char* format :
+       {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
     tm = {};
     const char* end = strptime(text.c_str(), format, &tm);
     if (end && *end == '\0') return std::chrono::system_clock::from_time_t(timegm(&tm));
@@ -97,7 +98,8 @@ void add_milter_command(CLI::App& app, int& exit_status) {
       "Run the milter daemon for Postfix or Sendmail (smtpd_milters = inet:127.0.0.1:8891).\n"
       "Stops on SIGTERM or SIGINT.");
   add_common_options(*cmd, args->common);
-  cmd->add_option("--listen", args->listen, "inet:PORT@HOST or unix:PATH (default: gateway.listen)");
+  cmd->add_option("--listen", args->listen,
+                  "inet:PORT@HOST or unix:PATH (default: gateway.listen)");
   cmd->callback([args, &exit_status] {
     std::optional<Config> config = load_config_or_report(args->common);
     if (!config) {
@@ -117,8 +119,9 @@ void add_config_command(CLI::App& app, int& exit_status) {
   CLI::App* config = app.add_subcommand("config", "Work with configuration files.");
   config->require_subcommand(1);
   CLI::App* check = config->add_subcommand(
-      "check", "Validate a configuration file completely (as the daemon would at start) without starting.\n"
-               "Exit status: 0 valid, 2 not (the error names the file, line and key).");
+      "check",
+      "Validate a configuration file completely (as the daemon would at start) without starting.\n"
+      "Exit status: 0 valid, 2 not (the error names the file, line and key).");
   check->add_option("file", *file, "Configuration file")->required();
   check->callback([file, &exit_status] {
     Result<Config> config = load_config(*file);
@@ -134,8 +137,8 @@ void add_config_command(CLI::App& app, int& exit_status) {
       exit_status = 2;
       return;
     }
-    std::cout << *file << ": valid (" << config->policy.rules.size() << " rules, mode " << config->policy.mode
-              << ", store " << config->store.backend << ")\n";
+    std::cout << *file << ": valid (" << config->policy.rules.size() << " rules, mode "
+              << config->policy.mode << ", store " << config->store.backend << ")\n";
     exit_status = 0;
   });
 }
@@ -152,8 +155,10 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
   q->require_subcommand(1);
   add_common_options(*q, args->common);
 
-  CLI::App* list = q->add_subcommand("list", "Held messages, oldest first (--all: also released and discarded).");
-  list->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  CLI::App* list = q->add_subcommand(
+      "list", "Held messages, oldest first (--all: also released and discarded).");
+  list->add_option("--format", args->format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}));
   list->add_flag("--all", args->all, "Include messages no longer held");
   list->callback([args, &exit_status] {
     std::optional<ConfigAndStore> opened = open_store_or_report(args->common);
@@ -162,7 +167,8 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
       return;
     }
     Store* store = opened->store.get();
-    auto entries = store->quarantine(args->all ? std::nullopt : std::optional(QuarantineState::kHeld));
+    auto entries =
+        store->quarantine(args->all ? std::nullopt : std::optional(QuarantineState::kHeld));
     if (!entries) {
       std::cerr << "sendguard: " << entries.error().message << '\n';
       exit_status = 2;
@@ -172,9 +178,9 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
       if (args->format == "json") {
         std::cout << dump_line(entry_json(e)) << '\n';
       } else {
-        std::cout << e.id << "  " << utc_time(e.held_at) << "  " << to_string(e.state) << "  queue " << e.queue_id
-                  << "  from " << (e.sender.empty() ? "<>" : e.sender) << "  to " << join(e.recipients)
-                  << "  rule " << e.rule << '\n';
+        std::cout << e.id << "  " << utc_time(e.held_at) << "  " << to_string(e.state) << "  queue "
+                  << e.queue_id << "  from " << (e.sender.empty() ? "<>" : e.sender) << "  to "
+                  << join(e.recipients) << "  rule " << e.rule << '\n';
       }
     }
     if (args->format == "text" && entries->empty()) std::cout << "no held messages\n";
@@ -192,19 +198,22 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
     Store* store = opened->store.get();
     auto entry = store->quarantine_entry(args->id);
     if (!entry || !*entry) {
-      std::cerr << "sendguard: " << (entry ? "no held message with id " + args->id : entry.error().message) << '\n';
+      std::cerr << "sendguard: "
+                << (entry ? "no held message with id " + args->id : entry.error().message) << '\n';
       exit_status = 2;
       return;
     }
-    std::cout << entry_json(**entry).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    std::cout << entry_json(**entry).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << '\n';
     exit_status = 0;
   });
 
   for (const char* verb : {"release", "discard"}) {
     bool release = std::string_view(verb) == "release";
-    CLI::App* sub = q->add_subcommand(
-        verb, release ? "Deliver a held message (exactly once, even if two people release it at the same time)."
-                      : "Delete a held message without delivering it.");
+    CLI::App* sub =
+        q->add_subcommand(verb, release ? "Deliver a held message (exactly once, even if two "
+                                          "people release it at the same time)."
+                                        : "Delete a held message without delivering it.");
     sub->add_option("id", args->id, "Quarantine id")->required();
     sub->callback([args, release, &exit_status] {
       std::optional<ConfigAndStore> opened = open_store_or_report(args->common);
@@ -238,8 +247,10 @@ void add_audit_command(CLI::App& app, int& exit_status) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("audit", "Show the audit log, newest first.");
   add_common_options(*cmd, args->common);
-  cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--since", args->since, "From this UTC time (2026-11-28 or 2026-11-28T10:00:00Z)");
+  cmd->add_option("--format", args->format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--since", args->since,
+                  "From this UTC time (2026-11-28 or 2026-11-28T10:00:00Z)");
   cmd->add_option("--until", args->until, "Before this UTC time");
   cmd->add_option("--queue-id", args->queue_id, "Only this queue id");
   cmd->add_option("--limit", args->limit, "At most this many records (0: all)");
@@ -247,11 +258,13 @@ void add_audit_command(CLI::App& app, int& exit_status) {
     AuditQuery query;
     query.queue_id = args->queue_id;
     query.limit = args->limit;
-    for (auto [text, bound] : {std::pair{&args->since, &query.since}, std::pair{&args->until, &query.until}}) {
+    for (auto [text, bound] :
+         {std::pair{&args->since, &query.since}, std::pair{&args->until, &query.until}}) {
       if (text->empty()) continue;
       *bound = parse_utc(*text);
       if (!*bound) {
-        std::cerr << "sendguard: \"" << *text << "\" is not a date (use 2026-11-28 or 2026-11-28T10:00:00Z)\n";
+        std::cerr << "sendguard: \"" << *text
+                  << "\" is not a date (use 2026-11-28 or 2026-11-28T10:00:00Z)\n";
         exit_status = 2;
         return;
       }
@@ -284,13 +297,16 @@ void add_audit_command(CLI::App& app, int& exit_status) {
         j["action"] = r.action;
         j["monitor"] = r.monitor;
         j["override_justification"] = r.override_justification;
-        j["details"] = nlohmann::ordered_json::parse(r.details_json.empty() ? "{}" : r.details_json, nullptr, false);
+        j["details"] = nlohmann::ordered_json::parse(r.details_json.empty() ? "{}" : r.details_json,
+                                                     nullptr, false);
         std::cout << dump_line(j) << '\n';
       } else {
-        std::cout << utc_time(r.time) << "  " << r.stage << "  " << (r.monitor ? "would " : "") << r.action
-                  << "  rule " << (r.rule.empty() ? "-" : r.rule) << "  queue " << (r.queue_id.empty() ? "-" : r.queue_id)
-                  << "  from " << (r.sender.empty() ? "<>" : r.sender) << "  to " << join(r.recipients);
-        if (!r.override_justification.empty()) std::cout << "  override: \"" << r.override_justification << "\"";
+        std::cout << utc_time(r.time) << "  " << r.stage << "  " << (r.monitor ? "would " : "")
+                  << r.action << "  rule " << (r.rule.empty() ? "-" : r.rule) << "  queue "
+                  << (r.queue_id.empty() ? "-" : r.queue_id) << "  from "
+                  << (r.sender.empty() ? "<>" : r.sender) << "  to " << join(r.recipients);
+        if (!r.override_justification.empty())
+          std::cout << "  override: \"" << r.override_justification << "\"";
         std::cout << '\n';
       }
     }

@@ -1,10 +1,9 @@
 #include "frontends/milter/milter.h"
 
 #include <libmilter/mfapi.h>
-#include <spdlog/spdlog.h>
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <cstdlib>
@@ -35,8 +34,8 @@ struct Session {
 // of them is agreed in on_negotiate.
 constexpr unsigned long kActions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_QUARANTINE;
 // Each step skipped or left without a reply is a round trip the MTA does not wait for.
-constexpr unsigned long kProtocol = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-                                    SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+constexpr unsigned long kProtocol = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN |
+                                    SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 
 Session* session_of(SMFICTX* ctx) { return static_cast<Session*>(smfi_getpriv(ctx)); }
 
@@ -73,16 +72,18 @@ std::string header_value(const std::string& value) {
 }
 
 void append_raw(Session& s, const char* data, std::size_t size) {
-  std::size_t room = g_max_message_bytes + 1 > s.raw.size() ? g_max_message_bytes + 1 - s.raw.size() : 0;
+  std::size_t room =
+      g_max_message_bytes + 1 > s.raw.size() ? g_max_message_bytes + 1 - s.raw.size() : 0;
   s.raw.append(data, std::min(size, room));
 }
 
-sfsistat on_negotiate(SMFICTX* ctx, unsigned long offered_actions, unsigned long offered_protocol, unsigned long,
-                      unsigned long, unsigned long* actions, unsigned long* protocol, unsigned long* reserved2,
-                      unsigned long* reserved3) {
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long offered_actions, unsigned long offered_protocol,
+                      unsigned long, unsigned long, unsigned long* actions, unsigned long* protocol,
+                      unsigned long* reserved2, unsigned long* reserved3) {
   if ((offered_actions & kActions) != kActions) {
-    spdlog::error("the MTA does not offer every milter action sendguard needs (offered {:#x}, need {:#x})",
-                  offered_actions, kActions);
+    spdlog::error(
+        "the MTA does not offer every milter action sendguard needs (offered {:#x}, need {:#x})",
+        offered_actions, kActions);
     return SMFIS_REJECT;  // libmilter then tells the MTA this filter cannot serve it
   }
   auto* session = new (std::nothrow) Session();
@@ -180,12 +181,13 @@ sfsistat on_end_of_message(SMFICTX* ctx) {
   }
   bool ok = true;
   for (const auto& [name, value] : outcome.add_headers) {
-    ok &= smfi_addheader(ctx, const_cast<char*>(name.c_str()), const_cast<char*>(header_value(value).c_str())) ==
-          MI_SUCCESS;
+    ok &= smfi_addheader(ctx, const_cast<char*>(name.c_str()),
+                         const_cast<char*>(header_value(value).c_str())) == MI_SUCCESS;
   }
   if (outcome.new_subject) {
-    ok &= smfi_chgheader(ctx, const_cast<char*>("Subject"), 1,
-                         const_cast<char*>(header_value(*outcome.new_subject).c_str())) == MI_SUCCESS;
+    ok &=
+        smfi_chgheader(ctx, const_cast<char*>("Subject"), 1,
+                       const_cast<char*>(header_value(*outcome.new_subject).c_str())) == MI_SUCCESS;
   }
   for (std::string r : outcome.remove_recipients) {
     // The MTA matches the address in its queue file, which has no angle brackets.
@@ -193,15 +195,19 @@ sfsistat on_end_of_message(SMFICTX* ctx) {
     ok &= smfi_delrcpt(ctx, const_cast<char*>(r.c_str())) == MI_SUCCESS;
   }
   if (outcome.quarantine_reason) {
-    if (smfi_quarantine(ctx, const_cast<char*>(reply_text(*outcome.quarantine_reason).c_str())) != MI_SUCCESS) {
+    if (smfi_quarantine(ctx, const_cast<char*>(reply_text(*outcome.quarantine_reason).c_str())) !=
+        MI_SUCCESS) {
       // A message that was to be held must not slip out because the MTA refused the hold.
-      spdlog::error("{}: the MTA refused to hold the message; asking it to retry", s->transaction.queue_id);
+      spdlog::error("{}: the MTA refused to hold the message; asking it to retry",
+                    s->transaction.queue_id);
       smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.7.1"),
-                    const_cast<char*>("sendguard could not hold this message for review; it will be retried"));
+                    const_cast<char*>(
+                        "sendguard could not hold this message for review; it will be retried"));
       return SMFIS_TEMPFAIL;
     }
   }
-  if (!ok) spdlog::warn("{}: the MTA refused a header or recipient change", s->transaction.queue_id);
+  if (!ok)
+    spdlog::warn("{}: the MTA refused a header or recipient change", s->transaction.queue_id);
   return SMFIS_CONTINUE;
 }
 
@@ -236,13 +242,16 @@ void disable_nagle_on_listener(const std::string& listen) {
     sockaddr_storage address{};
     socklen_t address_length = sizeof address;
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_length) != 0) continue;
-    int bound = address.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port)
-                : address.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
-                                                : -1;
+    int bound = address.ss_family == AF_INET
+                    ? ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port)
+                : address.ss_family == AF_INET6
+                    ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
+                    : -1;
     if (bound != port) continue;
     int on = 1;
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0) {
-      spdlog::warn("cannot set TCP_NODELAY on the milter socket: replies may be delayed by about 40 ms");
+      spdlog::warn(
+          "cannot set TCP_NODELAY on the milter socket: replies may be delayed by about 40 ms");
     }
     return;
   }
@@ -251,11 +260,12 @@ void disable_nagle_on_listener(const std::string& listen) {
 
 void log_counters(const GatewayCounters& c) {
   spdlog::info(
-      "counters: messages {}, recipients rejected at RCPT {}, tagged {}, held {}, rejected {}, recipients dropped "
+      "counters: messages {}, recipients rejected at RCPT {}, tagged {}, held {}, rejected {}, "
+      "recipients dropped "
       "{}, overrides {}, monitor-mode would-act {}, failed open {}, failed closed {}",
-      c.messages.load(), c.recipients_rejected.load(), c.tagged.load(), c.held.load(), c.rejected.load(),
-      c.recipients_dropped.load(), c.overrides.load(), c.monitored.load(), c.failed_open.load(),
-      c.failed_closed.load());
+      c.messages.load(), c.recipients_rejected.load(), c.tagged.load(), c.held.load(),
+      c.rejected.load(), c.recipients_dropped.load(), c.overrides.load(), c.monitored.load(),
+      c.failed_open.load(), c.failed_closed.load());
 }
 
 }  // namespace
@@ -284,7 +294,8 @@ int run(const Config& config, const MilterOptions& options) {
   description.xxfi_abort = on_abort;
   description.xxfi_close = on_close;
   if (smfi_setconn(const_cast<char*>(listen.c_str())) != MI_SUCCESS ||
-      smfi_settimeout(config.gateway.mta_timeout_s) != MI_SUCCESS || smfi_register(description) != MI_SUCCESS) {
+      smfi_settimeout(config.gateway.mta_timeout_s) != MI_SUCCESS ||
+      smfi_register(description) != MI_SUCCESS) {
     std::cerr << "sendguard: cannot set up the milter on " << listen << '\n';
     return 2;
   }
@@ -294,8 +305,8 @@ int run(const Config& config, const MilterOptions& options) {
     return 2;
   }
   disable_nagle_on_listener(listen);
-  spdlog::info("sendguard milter listening on {} (policy mode {}, on failure {}, state in {})", listen,
-               config.policy.mode, config.gateway.on_failure,
+  spdlog::info("sendguard milter listening on {} (policy mode {}, on failure {}, state in {})",
+               listen, config.policy.mode, config.gateway.on_failure,
                effective_state_dir(config, options.state_dir));
   int status = smfi_main();
   log_counters((*gateway)->counters());
