@@ -337,7 +337,13 @@ Result<std::shared_ptr<const Policy>> Policy::build(const PolicyConfig& config,
     for (auto* list : {&rule.config.recipient_domains, &rule.config.senders}) {
       for (std::string& p : *list) p = ascii_lower(p);
     }
-    rule.action = *parse_action(c.action);
+    std::optional<Action> action = parse_action(c.action);
+    if (!action) {
+      return make_error(ErrorCode::kConfig,
+                        where + "\"" + c.action +
+                            "\" is not an action (accept, tag, hold, reject, drop-recipient)");
+    }
+    rule.action = *action;
     if (rule.action == Action::kAccept && c.overridable) {
       return make_error(ErrorCode::kConfig, where + "an accept rule has nothing to override");
     }

@@ -298,6 +298,11 @@ TEST(Policy, ConfigurationErrorsNameFileLineAndValue) {
   ASSERT_FALSE(policy.has_value());
   EXPECT_NE(policy.error().message.find("\"nobody\""), std::string::npos);
 
+  config.rules = {rule("no-action", "")};
+  policy = Policy::build(config, "site.yaml");
+  ASSERT_FALSE(policy.has_value());
+  EXPECT_NE(policy.error().message.find("not an action"), std::string::npos);
+
   config.rules.clear();
   config.clearance = {{"SUPER SECRET", {"*.mil"}, 4}};
   policy = Policy::build(config, "site.yaml");
