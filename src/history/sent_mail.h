@@ -1,0 +1,34 @@
+// One message as a history source saw it leave the organisation.
+//
+// Every source (the gateway as it decides, Postfix logs, sent-mail archives) reduces what it
+// reads to SentMail records; learning (history/) and investigation (investigate/) consume them
+// and never look at the source's own format. Plain values: thread-safe to copy and read.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace sendguard {
+
+struct SentMail {
+  // When it left: for a log, the time of the first delivery line; for an archive, the Date
+  // header (the file's time when the header is missing or unreadable). UTC.
+  std::chrono::system_clock::time_point time;
+  std::string sender;                   // envelope sender (logs) or the From address (archives)
+  std::vector<std::string> recipients;  // delivered (logs: status=sent) or addressed (To/Cc/Bcc)
+  std::string queue_id;                 // Postfix queue id; empty for archives
+  std::string message_id;               // Message-ID without angle brackets, when known
+  // Where it was read, for a person to find it again: "mail.log.2.gz:1234", "sent.mbox:#17",
+  // "Maildir/cur/1700000000.M1P2.host:2,S".
+  std::string origin;
+  // Stable across re-imports of the same source, so that importing twice does not count twice:
+  // logs use host, queue id and the time the queue id was first seen (queue ids are reused);
+  // archives use the Message-ID, or a digest of the header block when there is none.
+  std::string identity;
+  // Archives only: the whole raw message, so that investigation can inspect its content.
+  // Empty for logs (they carry no bodies).
+  std::string raw;
+};
+
+}  // namespace sendguard
