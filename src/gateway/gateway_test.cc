@@ -27,6 +27,14 @@ class UnavailableStore : public Store {
                           const std::string&) override {
     return down();
   }
+  Result<HistoryImportCounts> import_history(const std::vector<HistoryMessage>&,
+                                             std::size_t) override {
+    return down();
+  }
+  Result<std::vector<HistoryStats>> history(const std::vector<HistoryKey>&) override {
+    return down();
+  }
+  Result<std::vector<HistoryStats>> history_list(const HistoryQuery&) override { return down(); }
   Result<int> schema_version() override { return down(); }
 
  private:

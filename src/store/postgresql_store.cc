@@ -6,7 +6,11 @@
 
 #include <chrono>
 #include <mutex>
+#include <algorithm>
 #include <optional>
+#include <string_view>
+#include <tuple>
+#include <unordered_set>
 #include <utility>
 
 #include "store/store_internal.h"
@@ -54,6 +58,30 @@ CREATE TABLE quarantine (
 );
 CREATE INDEX quarantine_state ON quarantine (state, held_at);
 CREATE INDEX quarantine_queue_id ON quarantine (queue_id);
+)sql"},
+    {2, "mail history", R"sql(
+CREATE TABLE history_seen (
+  identity bigint PRIMARY KEY
+);
+CREATE TABLE history (
+  scope text NOT NULL,
+  subject text NOT NULL,
+  key text NOT NULL,
+  local text NOT NULL,
+  messages bigint NOT NULL,
+  days bigint NOT NULL,
+  first_seen timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL,
+  PRIMARY KEY (scope, subject, key)
+);
+CREATE INDEX history_local ON history (scope, subject, local) WHERE local <> '';
+CREATE TABLE history_days (
+  scope text NOT NULL,
+  subject text NOT NULL,
+  key text NOT NULL,
+  day bigint NOT NULL,
+  PRIMARY KEY (scope, subject, key, day)
+);
 )sql"},
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
@@ -128,6 +156,33 @@ Result<std::string> describe_dsn(const std::string& dsn) {
 }
 
 void ignore_notice(void*, const char*) {}
+
+// A PostgreSQL array literal of texts ({"a","b\"c"}): a whole batch travels as one parameter
+// and unnest() turns it back into rows, so that an import is a few statements, not one per row.
+std::string text_array(const std::vector<std::string_view>& values) {
+  std::string out = "{";
+  for (std::string_view v : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::string integer_array(const std::vector<std::int64_t>& values) {
+  std::string out = "{";
+  for (std::int64_t v : values) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(v);
+  }
+  out += '}';
+  return out;
+}
 
 class PostgresqlStore final : public Store {
  public:
@@ -280,6 +335,71 @@ class PostgresqlStore final : public Store {
     return make_error(ErrorCode::kInvalidInput, "no quarantined message has the id " + id);
   }
 
+  Result<HistoryImportCounts> import_history(const std::vector<HistoryMessage>& batch,
+                                             std::size_t max_together) override {
+    if (auto ok = check_history_batch(batch); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    if (auto begun = exec("import history", "BEGIN", {}); !begun) {
+      return std::unexpected(begun.error());
+    }
+    in_transaction_ = true;
+    auto counts = import_in_transaction(batch, max_together);
+    if (counts) {
+      if (auto committed = exec("import history", "COMMIT", {}); !committed) {
+        counts = std::unexpected(committed.error());
+      }
+    }
+    in_transaction_ = false;
+    if (!counts && PQstatus(conn_) == CONNECTION_OK) exec("import history", "ROLLBACK", {});
+    return counts;
+  }
+
+  Result<std::vector<HistoryStats>> history(const std::vector<HistoryKey>& keys) override {
+    if (auto ok = check_history_keys(keys); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    std::vector<std::string_view> scopes, subjects, names;
+    for (const HistoryKey& k : keys) {
+      scopes.push_back(to_string(k.scope));
+      subjects.push_back(k.subject);
+      names.push_back(k.key);
+    }
+    auto result = exec("read history",
+                       "SELECT h.key, h.local, h.messages, h.days, " SG_TO_MICROS("h.first_seen") ", "
+                       SG_TO_MICROS("h.last_seen") ", q.n FROM unnest($1::text[], $2::text[], "
+                       "$3::text[]) WITH ORDINALITY AS q(scope, subject, key, n) "
+                       "JOIN history h USING (scope, subject, key)",
+                       {text_array(scopes), text_array(subjects), text_array(names)},
+                       /*idempotent=*/true);
+    if (!result) return std::unexpected(result.error());
+    std::vector<HistoryStats> out;
+    for (const HistoryKey& k : keys) out.push_back(HistoryStats{.key = k.key});
+    for (int row = 0; row < result->rows(); ++row) {
+      out[static_cast<std::size_t>(result->integer(row, 6) - 1)] = history_stats(*result, row);
+    }
+    return out;
+  }
+
+  Result<std::vector<HistoryStats>> history_list(const HistoryQuery& query) override {
+    for (const std::string* text : {&query.subject, &query.local}) {
+      if (auto ok = check_text("history query", *text); !ok) return std::unexpected(ok.error());
+    }
+    std::lock_guard lock(mutex_);
+    std::optional<std::string> limit;
+    if (query.limit != 0) limit = std::to_string(query.limit);
+    auto result = exec(
+        "list history",
+        std::string(kSelectHistory) +
+            " WHERE scope = $1 AND subject = $2 AND ($3 = '' OR local = $3) AND days >= "
+            "$4::int8 ORDER BY messages DESC, key LIMIT $5::int8",
+        {std::string(to_string(query.scope)), query.subject, query.local,
+         std::to_string(query.min_days), limit},
+        /*idempotent=*/true);
+    if (!result) return std::unexpected(result.error());
+    std::vector<HistoryStats> out;
+    for (int row = 0; row < result->rows(); ++row) out.push_back(history_stats(*result, row));
+    return out;
+  }
+
   Result<int> schema_version() override {
     std::lock_guard lock(mutex_);
     return read_version();
@@ -289,6 +409,103 @@ class PostgresqlStore final : public Store {
   static constexpr std::string_view kSelectQuarantine =
       "SELECT id, " SG_TO_MICROS("held_at") ", queue_id, message_id, sender, recipients, rule, "
       "reason, location, state, " SG_TO_MICROS("changed_at") ", changed_by FROM quarantine";
+
+  static constexpr std::string_view kSelectHistory =
+      "SELECT key, local, messages, days, " SG_TO_MICROS("first_seen") ", " SG_TO_MICROS(
+          "last_seen") " FROM history";
+
+  static HistoryStats history_stats(const PgResult& result, int row) {
+    return {result.text(row, 0),    result.text(row, 1),
+            result.integer(row, 2), result.integer(row, 3),
+            from_micros(result.integer(row, 4)), from_micros(result.integer(row, 5))};
+  }
+
+  // Marks the messages no earlier import counted, then adds their rows: three statements
+  // whatever the size of the batch. Call with mutex_ held, inside a transaction.
+  Result<HistoryImportCounts> import_in_transaction(const std::vector<HistoryMessage>& batch,
+                                                    std::size_t max_together) {
+    std::vector<std::int64_t> identities;
+    for (const HistoryMessage& m : batch) identities.push_back(stored_identity(m.identity));
+    auto fresh = exec("import history",
+                      "INSERT INTO history_seen (identity) SELECT unnest($1::int8[]) "
+                      "ON CONFLICT DO NOTHING RETURNING identity",
+                      {integer_array(identities)});
+    if (!fresh) return std::unexpected(fresh.error());
+    std::unordered_set<std::int64_t> new_identities;
+    for (int row = 0; row < fresh->rows(); ++row) new_identities.insert(fresh->integer(row, 0));
+    std::vector<bool> counted(batch.size());
+    HistoryImportCounts counts;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      // A message given twice in one batch counts once: its first copy takes the identity.
+      counted[i] = new_identities.erase(identities[i]) == 1;
+      ++(counted[i] ? counts.added : counts.already_known);
+    }
+    std::vector<HistoryRow> rows = aggregate_history(batch, counted, max_together);
+    // Upserts in key order, so that two nodes importing at once lock rows in the same order.
+    std::sort(rows.begin(), rows.end(), [](const HistoryRow& a, const HistoryRow& b) {
+      return std::tie(a.scope, a.subject, a.key) < std::tie(b.scope, b.subject, b.key);
+    });
+    if (auto ok = count_new_days(rows); !ok) return std::unexpected(ok.error());
+    std::vector<std::string_view> scopes, subjects, keys, locals;
+    std::vector<std::int64_t> messages, days, firsts, lasts;
+    for (const HistoryRow& row : rows) {
+      scopes.push_back(to_string(row.scope));
+      subjects.push_back(row.subject);
+      keys.push_back(row.key);
+      locals.push_back(row.local);
+      messages.push_back(row.messages);
+      days.push_back(row.new_days);
+      firsts.push_back(row.first_us);
+      lasts.push_back(row.last_us);
+    }
+    auto upserted = exec(
+        "import history",
+        "INSERT INTO history (scope, subject, key, local, messages, days, first_seen, last_seen) "
+        "SELECT scope, subject, key, local, messages, days, " SG_FROM_MICROS("first_us") ", "
+        SG_FROM_MICROS("last_us") " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+        "$5::int8[], $6::int8[], $7::int8[], $8::int8[]) AS r(scope, subject, key, local, "
+        "messages, days, first_us, last_us) "
+        "ON CONFLICT (scope, subject, key) DO UPDATE SET "
+        "messages = history.messages + excluded.messages, days = history.days + excluded.days, "
+        "first_seen = least(history.first_seen, excluded.first_seen), "
+        "last_seen = greatest(history.last_seen, excluded.last_seen)",
+        {text_array(scopes), text_array(subjects), text_array(keys), text_array(locals),
+         integer_array(messages), integer_array(days), integer_array(firsts),
+         integer_array(lasts)});
+    if (!upserted) return std::unexpected(upserted.error());
+    return counts;
+  }
+
+  // Records each row's days and sets new_days to those the store did not have yet.
+  Result<void> count_new_days(std::vector<HistoryRow>& rows) {
+    std::vector<std::int64_t> row_numbers, day_numbers;
+    std::vector<std::string_view> scopes, subjects, keys;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      for (std::int64_t day : rows[i].days) {
+        row_numbers.push_back(static_cast<std::int64_t>(i));
+        scopes.push_back(to_string(rows[i].scope));
+        subjects.push_back(rows[i].subject);
+        keys.push_back(rows[i].key);
+        day_numbers.push_back(day);
+      }
+    }
+    if (row_numbers.empty()) return {};
+    auto inserted = exec(
+        "import history",
+        "WITH input AS (SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], "
+        "$5::int8[]) AS t(row_number, scope, subject, key, day)), "
+        "added AS (INSERT INTO history_days (scope, subject, key, day) "
+        "SELECT scope, subject, key, day FROM input ON CONFLICT DO NOTHING "
+        "RETURNING scope, subject, key, day) "
+        "SELECT input.row_number FROM input JOIN added USING (scope, subject, key, day)",
+        {integer_array(row_numbers), text_array(scopes), text_array(subjects), text_array(keys),
+         integer_array(day_numbers)});
+    if (!inserted) return std::unexpected(inserted.error());
+    for (int r = 0; r < inserted->rows(); ++r) {
+      ++rows[static_cast<std::size_t>(inserted->integer(r, 0))].new_days;
+    }
+    return {};
+  }
 
   Result<std::vector<QuarantineEntry>> read_entries(const PgResult& result) {
     std::vector<QuarantineEntry> entries;

@@ -58,6 +58,30 @@ CREATE TABLE quarantine (
 CREATE INDEX quarantine_state ON quarantine (state, held_at_us);
 CREATE INDEX quarantine_queue_id ON quarantine (queue_id);
 )sql"},
+    {2, "mail history", R"sql(
+CREATE TABLE history_seen (
+  identity INTEGER PRIMARY KEY
+) STRICT;
+CREATE TABLE history (
+  scope TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  key TEXT NOT NULL,
+  local TEXT NOT NULL,
+  messages INTEGER NOT NULL,
+  days INTEGER NOT NULL,
+  first_us INTEGER NOT NULL,
+  last_us INTEGER NOT NULL,
+  PRIMARY KEY (scope, subject, key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX history_local ON history (scope, subject, local) WHERE local <> '';
+CREATE TABLE history_days (
+  scope TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  key TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  PRIMARY KEY (scope, subject, key, day)
+) STRICT, WITHOUT ROWID;
+)sql"},
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 
@@ -306,6 +330,74 @@ class SqliteStore final : public Store {
     return make_error(ErrorCode::kInvalidInput, "no quarantined message has the id " + id);
   }
 
+  Result<HistoryImportCounts> import_history(const std::vector<HistoryMessage>& batch,
+                                             std::size_t max_together) override {
+    if (auto ok = check_history_batch(batch); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    if (exec("BEGIN IMMEDIATE") != SQLITE_OK) return failure("import history");
+    auto counts = import_in_transaction(batch, max_together);
+    if (!counts) {
+      exec("ROLLBACK");
+      return counts;
+    }
+    if (exec("COMMIT") != SQLITE_OK) {
+      auto error = failure("import history");
+      exec("ROLLBACK");
+      return error;
+    }
+    return counts;
+  }
+
+  Result<std::vector<HistoryStats>> history(const std::vector<HistoryKey>& keys) override {
+    if (auto ok = check_history_keys(keys); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    Statement st;
+    if (prepare(st, std::string(kSelectHistory) +
+                        " WHERE scope = ?1 AND subject = ?2 AND key = ?3") != SQLITE_OK) {
+      return failure("read history");
+    }
+    std::vector<HistoryStats> out;
+    out.reserve(keys.size());
+    for (const HistoryKey& k : keys) {
+      sqlite3_reset(st.get());
+      st.bind(1, to_string(k.scope));
+      st.bind(2, k.subject);
+      st.bind(3, k.key);
+      int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_ROW) {
+        out.push_back(history_stats(st));
+      } else if (rc == SQLITE_DONE) {
+        out.push_back(HistoryStats{.key = k.key});
+      } else {
+        return failure("read history");
+      }
+    }
+    return out;
+  }
+
+  Result<std::vector<HistoryStats>> history_list(const HistoryQuery& query) override {
+    for (const std::string* text : {&query.subject, &query.local}) {
+      if (auto ok = check_text("history query", *text); !ok) return std::unexpected(ok.error());
+    }
+    std::lock_guard lock(mutex_);
+    Statement st;
+    if (prepare(st, std::string(kSelectHistory) +
+                        " WHERE scope = ?1 AND subject = ?2 AND (?3 = '' OR local = ?3) AND "
+                        "days >= ?4 ORDER BY messages DESC, key LIMIT ?5") != SQLITE_OK) {
+      return failure("list history");
+    }
+    st.bind(1, to_string(query.scope));
+    st.bind(2, query.subject);
+    st.bind(3, query.local);
+    st.bind(4, query.min_days);
+    st.bind(5, query.limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(query.limit));
+    std::vector<HistoryStats> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.push_back(history_stats(st));
+    if (rc != SQLITE_DONE) return failure("list history");
+    return out;
+  }
+
   Result<int> schema_version() override {
     std::lock_guard lock(mutex_);
     return read_version();
@@ -315,6 +407,70 @@ class SqliteStore final : public Store {
   static constexpr std::string_view kSelectQuarantine =
       "SELECT id, held_at_us, queue_id, message_id, sender, recipients, rule, reason, location, "
       "state, changed_at_us, changed_by FROM quarantine";
+
+  static constexpr std::string_view kSelectHistory =
+      "SELECT key, local, messages, days, first_us, last_us FROM history";
+
+  static HistoryStats history_stats(const Statement& st) {
+    return {st.text(0), st.text(1), st.integer(2), st.integer(3), from_micros(st.integer(4)),
+            from_micros(st.integer(5))};
+  }
+
+  // Marks the messages no earlier import counted, then adds their rows. Call with mutex_ held,
+  // inside a transaction.
+  Result<HistoryImportCounts> import_in_transaction(const std::vector<HistoryMessage>& batch,
+                                                    std::size_t max_together) {
+    Statement seen;
+    if (prepare(seen, "INSERT OR IGNORE INTO history_seen (identity) VALUES (?1)") != SQLITE_OK)
+      return failure("import history");
+    std::vector<bool> counted(batch.size());
+    HistoryImportCounts counts;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      sqlite3_reset(seen.get());
+      seen.bind(1, stored_identity(batch[i].identity));
+      if (sqlite3_step(seen.get()) != SQLITE_DONE) return failure("import history");
+      counted[i] = sqlite3_changes(db_) == 1;
+      ++(counted[i] ? counts.added : counts.already_known);
+    }
+    std::vector<HistoryRow> rows = aggregate_history(batch, counted, max_together);
+    Statement day;
+    Statement upsert;
+    if (prepare(day,
+                "INSERT OR IGNORE INTO history_days (scope, subject, key, day) "
+                "VALUES (?1, ?2, ?3, ?4)") != SQLITE_OK ||
+        prepare(upsert,
+                "INSERT INTO history (scope, subject, key, local, messages, days, first_us, "
+                "last_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                "ON CONFLICT (scope, subject, key) DO UPDATE SET "
+                "messages = messages + excluded.messages, days = days + excluded.days, "
+                "first_us = min(first_us, excluded.first_us), "
+                "last_us = max(last_us, excluded.last_us)") != SQLITE_OK) {
+      return failure("import history");
+    }
+    for (HistoryRow& row : rows) {
+      std::string_view scope = to_string(row.scope);
+      for (std::int64_t d : row.days) {
+        sqlite3_reset(day.get());
+        day.bind(1, scope);
+        day.bind(2, row.subject);
+        day.bind(3, row.key);
+        day.bind(4, d);
+        if (sqlite3_step(day.get()) != SQLITE_DONE) return failure("import history");
+        row.new_days += sqlite3_changes(db_);
+      }
+      sqlite3_reset(upsert.get());
+      upsert.bind(1, scope);
+      upsert.bind(2, row.subject);
+      upsert.bind(3, row.key);
+      upsert.bind(4, row.local);
+      upsert.bind(5, row.messages);
+      upsert.bind(6, row.new_days);
+      upsert.bind(7, row.first_us);
+      upsert.bind(8, row.last_us);
+      if (sqlite3_step(upsert.get()) != SQLITE_DONE) return failure("import history");
+    }
+    return counts;
+  }
 
   Result<std::vector<QuarantineEntry>> read_entries(Statement& st, std::string_view what) {
     std::vector<QuarantineEntry> entries;

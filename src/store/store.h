@@ -1,5 +1,5 @@
-// Durable state of the gateway: the audit log of every decision and the quarantine of held
-// messages.
+// Durable state of the gateway: the audit log of every decision, the quarantine of held
+// messages, and the mail history (who the organisation writes to).
 //
 // One interface, two implementations. SQLite (the default) keeps everything in one file under
 // the state directory, in WAL mode, for a single gateway node. PostgreSQL (libpq) lets several
@@ -88,6 +88,63 @@ struct QuarantineEntry {
   std::string changed_by;                            // operator or node behind the last transition
 };
 
+// The mail history: how often, on how many days, and since when the organisation (and each
+// sender) has written to each recipient domain and address, and which recipients a sender
+// addresses together. Learning fills it (history/); the signals and learned known domains
+// read it. Addresses may be keyed hashes (history.hash_key_file): the store never needs to
+// read them, only to compare them.
+enum class HistoryScope {
+  kDomain,         // key: recipient domain                       subject: ""
+  kAddress,        // key: recipient address                      subject: ""
+  kSenderDomain,   // key: recipient domain                       subject: sender
+  kSenderAddress,  // key: recipient address, local: its local part  subject: sender
+  kTogether,       // key: two recipient addresses, sorted, '\n' between  subject: sender
+};
+std::string_view to_string(HistoryScope scope);  // "domain", "address", "sender-domain", ...
+
+struct HistoryRecipient {
+  std::string address;  // "local@domain", normalised (or its keyed hash)
+  std::string domain;   // normalised ASCII domain; always plain, learning needs it
+  std::string local;    // the local part (or its keyed hash): the same person at another domain
+};
+
+// One sent message, as learning gives it to the store.
+struct HistoryMessage {
+  // A digest of the source's identity of the message (SentMail::identity): a message imported
+  // again, from the same or another copy of the source, is recognised and not counted twice.
+  std::uint64_t identity = 0;
+  std::chrono::system_clock::time_point time;
+  std::string sender;  // normalised (or its keyed hash); empty for bounces
+  std::vector<HistoryRecipient> recipients;
+};
+
+struct HistoryImportCounts {
+  std::size_t added = 0;          // messages counted now
+  std::size_t already_known = 0;  // messages an earlier import counted already
+};
+
+struct HistoryKey {
+  HistoryScope scope = HistoryScope::kDomain;
+  std::string subject;  // the sender for the sender scopes, else empty
+  std::string key;
+};
+
+struct HistoryStats {
+  std::string key;    // as in HistoryKey
+  std::string local;  // kSenderAddress: the local part; else empty
+  std::int64_t messages = 0;
+  std::int64_t days = 0;  // distinct UTC days with at least one message; 0 for kTogether
+  std::chrono::system_clock::time_point first_seen, last_seen;  // unset when messages == 0
+};
+
+struct HistoryQuery {
+  HistoryScope scope = HistoryScope::kDomain;
+  std::string subject;       // the sender for the sender scopes, else empty
+  std::string local;         // kSenderAddress: only addresses with this local part; "": any
+  std::int64_t min_days = 0;  // only keys written to on at least this many days
+  std::size_t limit = 0;     // at most this many, most messages first; 0: no limit
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -111,12 +168,23 @@ class Store {
   virtual Result<bool> transition(const std::string& id, QuarantineState from, QuarantineState to,
                                   const std::string& by) = 0;
 
+  // Counts the messages of `batch` that no earlier import counted, in one transaction: every
+  // message adds to its recipients' kDomain and kAddress keys and its sender's kSenderDomain
+  // and kSenderAddress keys, and, when it has 2 to `max_together` recipients, to kTogether for
+  // every pair of them. Several processes or nodes may import at once.
+  virtual Result<HistoryImportCounts> import_history(const std::vector<HistoryMessage>& batch,
+                                                     std::size_t max_together) = 0;
+  // The statistics of each key, in the order asked; a key never seen has messages == 0.
+  virtual Result<std::vector<HistoryStats>> history(const std::vector<HistoryKey>& keys) = 0;
+  // The keys of one scope (and subject) that `query` selects, most messages first.
+  virtual Result<std::vector<HistoryStats>> history_list(const HistoryQuery& query) = 0;
+
   // The highest migration applied to the database.
   virtual Result<int> schema_version() = 0;
 };
 
 // The schema version this build creates and understands.
-inline constexpr int kStoreSchemaVersion = 1;
+inline constexpr int kStoreSchemaVersion = 2;
 
 // Opens (creating and migrating as needed) the store `options` describe. Fails with kConfig for
 // options that name no usable store, kIo when the database cannot be opened or reached, and

@@ -47,6 +47,28 @@ Result<void> check_transition(const std::string& id, QuarantineState from, Quara
 // details_json as stored: "{}" when the caller left it empty.
 std::string stored_details(const AuditRecord& record);
 
+// ---- History (see Store::import_history) ----
+
+// One key's share of an import: what its messages add, and on which days.
+struct HistoryRow {
+  HistoryScope scope;
+  std::string subject, key, local;
+  std::int64_t messages = 0;
+  std::int64_t first_us = 0, last_us = 0;
+  std::vector<std::int64_t> days;  // UTC days since 1970-01-01, each once; none for kTogether
+  std::int64_t new_days = 0;       // filled by the backend: days the store did not have yet
+};
+
+// The rows the messages of `batch` that `counted` selects add up to: a recipient given twice
+// in one message counts once.
+std::vector<HistoryRow> aggregate_history(const std::vector<HistoryMessage>& batch,
+                                          const std::vector<bool>& counted,
+                                          std::size_t max_together);
+Result<void> check_history_batch(const std::vector<HistoryMessage>& batch);
+Result<void> check_history_keys(const std::vector<HistoryKey>& keys);
+// The identity digest as both backends store it: a signed 64-bit integer with the same bits.
+std::int64_t stored_identity(std::uint64_t identity);
+
 // The implementations behind open_store().
 Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options);
 Result<std::unique_ptr<Store>> open_postgresql_store(const StoreOptions& options);

@@ -628,6 +628,193 @@ TEST_P(StoreTest, RefusesASchemaNewerThanItKnows) {
       << store.error().message;
 }
 
+HistoryMessage sent(std::uint64_t identity, system_clock::time_point time, std::string sender,
+                    std::vector<std::string> recipients) {
+  HistoryMessage m{identity, time, std::move(sender), {}};
+  for (const std::string& r : recipients) {
+    std::size_t at_sign = r.rfind('@');
+    m.recipients.push_back({r, r.substr(at_sign + 1), r.substr(0, at_sign)});
+  }
+  return m;
+}
+
+constexpr std::int64_t kDay = 86'400;
+
+HistoryStats stats_of(Store& store, HistoryScope scope, std::string subject, std::string key) {
+  auto got = store.history({{scope, std::move(subject), std::move(key)}});
+  EXPECT_TRUE(got.has_value()) << got.error().message;
+  return got && got->size() == 1 ? got->front() : HistoryStats{};
+}
+
+TEST_P(StoreTest, HistoryCountsMessagesDaysAndPairsPerKey) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  auto counts = store->import_history(
+      {sent(1, at(0), "alice@example.org", {"bob@army.mil", "carol@army.mil", "dan@navy.mil"}),
+       sent(2, at(3600), "alice@example.org", {"bob@army.mil", "bob@army.mil"}),
+       sent(3, at(2 * kDay), "erin@example.org", {"bob@army.mil"})},
+      8);
+  ASSERT_TRUE(counts) << counts.error().message;
+  EXPECT_EQ(counts->added, 3u);
+  EXPECT_EQ(counts->already_known, 0u);
+
+  HistoryStats army = stats_of(*store, HistoryScope::kDomain, "", "army.mil");
+  EXPECT_EQ(army.messages, 3);  // two recipients at army.mil make one message to it
+  EXPECT_EQ(army.days, 2);
+  EXPECT_EQ(army.first_seen, to_micros(at(0)));
+  EXPECT_EQ(army.last_seen, to_micros(at(2 * kDay)));
+  HistoryStats bob = stats_of(*store, HistoryScope::kAddress, "", "bob@army.mil");
+  EXPECT_EQ(bob.messages, 3);  // given twice in message 2, counted once
+  HistoryStats alice_bob =
+      stats_of(*store, HistoryScope::kSenderAddress, "alice@example.org", "bob@army.mil");
+  EXPECT_EQ(alice_bob.messages, 2);
+  EXPECT_EQ(alice_bob.days, 1);
+  EXPECT_EQ(alice_bob.local, "bob");
+  EXPECT_EQ(stats_of(*store, HistoryScope::kSenderDomain, "erin@example.org", "army.mil").messages,
+            1);
+  EXPECT_EQ(stats_of(*store, HistoryScope::kTogether, "alice@example.org",
+                     "bob@army.mil\ncarol@army.mil")
+                .messages,
+            1);
+  EXPECT_EQ(stats_of(*store, HistoryScope::kTogether, "alice@example.org",
+                     "bob@army.mil\ndan@navy.mil")
+                .messages,
+            1);
+  HistoryStats never = stats_of(*store, HistoryScope::kDomain, "", "army.ml");
+  EXPECT_EQ(never.messages, 0);
+  EXPECT_EQ(never.key, "army.ml");
+}
+
+TEST_P(StoreTest, HistoryCountsAMessageOnceHoweverOftenItIsImported) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  std::vector<HistoryMessage> batch = {sent(7, at(0), "a@example.org", {"x@partner.example"}),
+                                       sent(8, at(kDay), "a@example.org", {"x@partner.example"}),
+                                       sent(7, at(0), "a@example.org", {"x@partner.example"})};
+  auto first = store->import_history(batch, 8);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->added, 2u);  // the copy of message 7 in the same batch is not new
+  EXPECT_EQ(first->already_known, 1u);
+  auto again = store->import_history(batch, 8);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->added, 0u);
+  EXPECT_EQ(again->already_known, 3u);
+  // From a second connection, as a second gateway node would.
+  auto other = open();
+  ASSERT_TRUE(other);
+  auto third = other->import_history({batch[1]}, 8);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->added, 0u);
+  HistoryStats domain = stats_of(*store, HistoryScope::kDomain, "", "partner.example");
+  EXPECT_EQ(domain.messages, 2);
+  EXPECT_EQ(domain.days, 2);
+}
+
+TEST_P(StoreTest, HistoryDaysStayDistinctAcrossImportsInAnyOrder) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->import_history({sent(1, at(10 * kDay), "a@example.org", {"x@p.example"})}, 8));
+  ASSERT_TRUE(store->import_history({sent(2, at(10 * kDay + 60), "a@example.org", {"y@p.example"})}, 8));
+  // An older archive imported afterwards.
+  ASSERT_TRUE(store->import_history({sent(3, at(kDay), "a@example.org", {"x@p.example"})}, 8));
+  HistoryStats domain = stats_of(*store, HistoryScope::kDomain, "", "p.example");
+  EXPECT_EQ(domain.messages, 3);
+  EXPECT_EQ(domain.days, 2);
+  EXPECT_EQ(domain.first_seen, to_micros(at(kDay)));
+  EXPECT_EQ(domain.last_seen, to_micros(at(10 * kDay + 60)));
+}
+
+TEST_P(StoreTest, HistoryListSelectsByLocalPartAndDaysMostMessagesFirst) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  std::vector<HistoryMessage> batch;
+  std::uint64_t id = 100;
+  for (int day = 0; day < 3; ++day) {
+    batch.push_back(sent(++id, at(day * kDay), "a@example.org", {"john.smith@army.mil"}));
+    batch.push_back(sent(++id, at(day * kDay), "a@example.org", {"john.smith@army.mil"}));
+  }
+  batch.push_back(sent(++id, at(0), "a@example.org", {"john.smith@navy.mil"}));
+  batch.push_back(sent(++id, at(0), "a@example.org", {"jane@army.mil"}));
+  batch.push_back(sent(++id, at(0), "b@example.org", {"john.smith@gmail.com"}));
+  ASSERT_TRUE(store->import_history(batch, 8));
+
+  auto same_local = store->history_list(
+      {HistoryScope::kSenderAddress, "a@example.org", "john.smith", 0, 0});
+  ASSERT_TRUE(same_local) << same_local.error().message;
+  ASSERT_EQ(same_local->size(), 2u);
+  EXPECT_EQ((*same_local)[0].key, "john.smith@army.mil");
+  EXPECT_EQ((*same_local)[0].messages, 6);
+  EXPECT_EQ((*same_local)[1].key, "john.smith@navy.mil");
+
+  auto learned = store->history_list({HistoryScope::kDomain, "", "", 3, 0});
+  ASSERT_TRUE(learned);
+  ASSERT_EQ(learned->size(), 1u);
+  EXPECT_EQ(learned->front().key, "army.mil");
+  EXPECT_EQ(learned->front().days, 3);
+
+  auto top = store->history_list({HistoryScope::kDomain, "", "", 0, 2});
+  ASSERT_TRUE(top);
+  EXPECT_EQ(top->size(), 2u);
+}
+
+TEST_P(StoreTest, HistoryKeepsAwkwardKeysExactly) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  // Quotes, backslashes, commas, braces and NULL travel inside PostgreSQL array literals.
+  std::vector<std::string> locals = {"\"quoted\\\"local\"", "a,b{c}", "NULL", "tab\there",
+                                     "zoë", "back\\slash"};
+  std::vector<HistoryMessage> batch;
+  std::uint64_t id = 0;
+  for (const std::string& local : locals) {
+    batch.push_back(sent(++id, at(0), "o'neil@example.org", {local + "@example.net"}));
+  }
+  batch.push_back(sent(~std::uint64_t{0}, at(0), "", {"x@example.net"}));  // every bit set
+  auto counts = store->import_history(batch, 8);
+  ASSERT_TRUE(counts) << counts.error().message;
+  EXPECT_EQ(counts->added, batch.size());
+  for (const std::string& local : locals) {
+    HistoryStats s = stats_of(*store, HistoryScope::kSenderAddress, "o'neil@example.org",
+                              local + "@example.net");
+    EXPECT_EQ(s.messages, 1) << local;
+    EXPECT_EQ(s.local, local);
+  }
+  auto again = store->import_history({batch.back()}, 8);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->already_known, 1u);
+  EXPECT_FALSE(store->import_history({sent(99, at(0), "bad\xff", {"x@example.net"})}, 8));
+}
+
+TEST_P(StoreTest, RacingHistoryImportsCountEachMessageOnce) {
+  std::vector<HistoryMessage> batch;
+  for (std::uint64_t id = 1; id <= 200; ++id) {
+    batch.push_back(sent(id, at(static_cast<std::int64_t>(id % 5) * kDay), "a@example.org",
+                         {"x@partner.example", "y@partner.example"}));
+  }
+  { ASSERT_TRUE(open()); }
+  std::atomic<std::size_t> added{0};
+  std::vector<std::thread> importers;
+  for (int t = 0; t < 4; ++t) {
+    importers.emplace_back([&] {
+      auto store = open_store(options());
+      ASSERT_TRUE(store);
+      auto counts = (*store)->import_history(batch, 8);
+      ASSERT_TRUE(counts) << counts.error().message;
+      added += counts->added;
+    });
+  }
+  for (auto& t : importers) t.join();
+  EXPECT_EQ(added.load(), batch.size());
+  auto store = open();
+  ASSERT_TRUE(store);
+  HistoryStats domain = stats_of(*store, HistoryScope::kDomain, "", "partner.example");
+  EXPECT_EQ(domain.messages, 200);
+  EXPECT_EQ(domain.days, 5);
+  EXPECT_EQ(stats_of(*store, HistoryScope::kTogether, "a@example.org",
+                     "x@partner.example\ny@partner.example")
+                .messages,
+            200);
+}
+
 std::string backend_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, ::testing::Values("sqlite"), backend_name);
