@@ -110,7 +110,7 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
       return make_error(ErrorCode::kConfig, source + ": expected a mapping with version: 1");
     if (auto ok = check_keys(source, root, "",
                              {"version", "public_suffix_list", "recipients", "content", "policy",
-                              "gateway", "store"});
+                              "gateway", "store", "history"});
         !ok) {
       return std::unexpected(ok.error());
     }
@@ -178,7 +178,8 @@ Result<Config> parse_config(const std::string& text, const std::string& source,
     for (auto ok : {parse_content(source, root["content"], config.content),
                     parse_policy_section(source, root["policy"], base_dir, config.policy),
                     parse_gateway_section(source, root["gateway"], base_dir, config.gateway),
-                    parse_store_section(source, root["store"], config.store)}) {
+                    parse_store_section(source, root["store"], config.store),
+                    parse_history_section(source, root["history"], base_dir, config.history)}) {
       if (!ok) return std::unexpected(ok.error());
     }
   } catch (const YAML::Exception& e) {

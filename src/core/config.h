@@ -110,6 +110,24 @@ struct GatewayConfig {
   std::string postsuper = "/usr/sbin/postsuper";
 };
 
+// The mail history (history/): what it learns and when it speaks up.
+struct HistoryConfig {
+  bool record = true;         // the gateway adds the mail it lets through to the history
+  int known_after_days = 3;   // distinct days of mail to a domain before it counts as known
+  // A domain written to on enough days is still not learned when it looks like a domain
+  // written to this many times as often: it is most likely an old slip, not a partner.
+  int typo_ratio = 10;
+  // The first-time signals stay silent until the history holds this many messages: a new
+  // installation has seen nobody, and flagging every recipient would teach senders to ignore it.
+  int signals_after_messages = 500;
+  // Messages with more recipients than this do not count for "addressed together": a mailing
+  // to a hundred people says nothing about who works with whom.
+  int max_together = 10;
+  // When set, addresses are kept only as keyed hashes (HMAC-SHA256 with the key in this file),
+  // so that the history holds no plain address. Domains stay plain: learning needs them.
+  std::string hash_key_file;
+};
+
 struct StoreConfig {
   std::string backend = "sqlite";  // sqlite (a file in the state directory) | postgresql
   std::string postgresql_dsn;      // libpq conninfo, for backend postgresql
@@ -124,6 +142,7 @@ struct Config {
   PolicyConfig policy;
   GatewayConfig gateway;
   StoreConfig store;
+  HistoryConfig history;
 };
 
 // Reads and validates a configuration file.

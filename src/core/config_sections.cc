@@ -288,6 +288,34 @@ Result<void> parse_store_section(const std::string& source, const YAML::Node& no
   return {};
 }
 
+Result<void> parse_history_section(const std::string& source, const YAML::Node& node,
+                                   const std::string& base_dir, HistoryConfig& out) {
+  auto present = optional_map(source, node, "history");
+  if (!present) return std::unexpected(present.error());
+  if (!*present) return {};
+  if (auto ok = check_keys(source, node, "history.",
+                           {"record", "known_after_days", "typo_ratio", "signals_after_messages",
+                            "max_together", "hash_key_file"});
+      !ok) {
+    return ok;
+  }
+  for (auto ok :
+       {read_bool(source, node["record"], "history.record", out.record),
+        read_number<int>(source, node["known_after_days"], "history.known_after_days", 1, 3650,
+                         out.known_after_days),
+        read_number<int>(source, node["typo_ratio"], "history.typo_ratio", 2, 1'000'000,
+                         out.typo_ratio),
+        read_number<int>(source, node["signals_after_messages"], "history.signals_after_messages",
+                         0, 1'000'000'000, out.signals_after_messages),
+        read_number<int>(source, node["max_together"], "history.max_together", 2, 100,
+                         out.max_together),
+        read_string(source, node["hash_key_file"], "history.hash_key_file", out.hash_key_file)}) {
+    if (!ok) return ok;
+  }
+  if (!out.hash_key_file.empty()) out.hash_key_file = resolve_path(base_dir, out.hash_key_file);
+  return {};
+}
+
 #undef SENDGUARD_READ_LIST
 
 }  // namespace sendguard

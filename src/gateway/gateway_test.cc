@@ -35,6 +35,7 @@ class UnavailableStore : public Store {
     return down();
   }
   Result<std::vector<HistoryStats>> history_list(const HistoryQuery&) override { return down(); }
+  Result<std::int64_t> history_size() override { return down(); }
   Result<int> schema_version() override { return down(); }
 
  private:

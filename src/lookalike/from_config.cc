@@ -3,11 +3,8 @@
 
 namespace sendguard {
 
-Result<std::shared_ptr<const LookalikeIndex>> build_lookalike_index(
-    const Config& config, const std::vector<std::string>& extra_known_files) {
-  auto suffixes = PublicSuffixList::load(config.public_suffix_list);
-  if (!suffixes) return std::unexpected(suffixes.error());
-
+Result<LookalikeOptions> lookalike_options(const Config& config,
+                                           const std::vector<std::string>& extra_known_files) {
   LookalikeOptions options;
   const RecipientConfig& r = config.recipients;
   options.known_domains = r.known_domains;
@@ -27,8 +24,17 @@ Result<std::shared_ptr<const LookalikeIndex>> build_lookalike_index(
     if (!providers) return std::unexpected(providers.error());
     options.mail_providers = std::move(*providers);
   }
+  return options;
+}
+
+Result<std::shared_ptr<const LookalikeIndex>> build_lookalike_index(
+    const Config& config, const std::vector<std::string>& extra_known_files) {
+  auto suffixes = PublicSuffixList::load(config.public_suffix_list);
+  if (!suffixes) return std::unexpected(suffixes.error());
+  auto options = lookalike_options(config, extra_known_files);
+  if (!options) return std::unexpected(options.error());
   auto index = LookalikeIndex::build(
-      options, std::make_shared<const PublicSuffixList>(std::move(*suffixes)));
+      *options, std::make_shared<const PublicSuffixList>(std::move(*suffixes)));
   if (!index) {
     return make_error(index.error().code, config.source + ": " + index.error().message);
   }

@@ -91,9 +91,14 @@ class LookalikeIndex {
 
 namespace sendguard {
 
-// Builds the index a configuration describes: its known domains and domain files, plus
+// The options a configuration describes: its known domains and domain files plus
 // `extra_known_files` (the command line's --known-domains), its sister groups, trusted
-// suffixes and mail providers, against the Public Suffix List file it names.
+// suffixes and mail providers.
+Result<LookalikeOptions> lookalike_options(const Config& config,
+                                           const std::vector<std::string>& extra_known_files);
+
+// Builds the index of lookalike_options() against the Public Suffix List file the
+// configuration names.
 Result<std::shared_ptr<const LookalikeIndex>> build_lookalike_index(
     const Config& config, const std::vector<std::string>& extra_known_files);
 

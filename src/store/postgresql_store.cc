@@ -400,6 +400,14 @@ class PostgresqlStore final : public Store {
     return out;
   }
 
+  Result<std::int64_t> history_size() override {
+    std::lock_guard lock(mutex_);
+    auto result = exec("count history", "SELECT count(*) FROM history_seen", {},
+                       /*idempotent=*/true);
+    if (!result) return std::unexpected(result.error());
+    return result->integer(0, 0);
+  }
+
   Result<int> schema_version() override {
     std::lock_guard lock(mutex_);
     return read_version();

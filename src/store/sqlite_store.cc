@@ -398,6 +398,16 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::int64_t> history_size() override {
+    std::lock_guard lock(mutex_);
+    Statement st;
+    if (prepare(st, "SELECT count(*) FROM history_seen") != SQLITE_OK ||
+        sqlite3_step(st.get()) != SQLITE_ROW) {
+      return failure("count history");
+    }
+    return st.integer(0);
+  }
+
   Result<int> schema_version() override {
     std::lock_guard lock(mutex_);
     return read_version();

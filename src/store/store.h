@@ -179,6 +179,9 @@ class Store {
   // The keys of one scope (and subject) that `query` selects, most messages first.
   virtual Result<std::vector<HistoryStats>> history_list(const HistoryQuery& query) = 0;
 
+  // How many messages the history has counted, all told.
+  virtual Result<std::int64_t> history_size() = 0;
+
   // The highest migration applied to the database.
   virtual Result<int> schema_version() = 0;
 };

@@ -657,6 +657,7 @@ TEST_P(StoreTest, HistoryCountsMessagesDaysAndPairsPerKey) {
   ASSERT_TRUE(counts) << counts.error().message;
   EXPECT_EQ(counts->added, 3u);
   EXPECT_EQ(counts->already_known, 0u);
+  EXPECT_EQ(store->history_size().value_or(-1), 3);
 
   HistoryStats army = stats_of(*store, HistoryScope::kDomain, "", "army.mil");
   EXPECT_EQ(army.messages, 3);  // two recipients at army.mil make one message to it

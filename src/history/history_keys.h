@@ -1,0 +1,52 @@
+// How the history names what it counts: a recipient's normalised address, its registrable
+// domain and its local part; a sender; a message's identity. With a key file, addresses and
+// local parts become keyed hashes (HMAC-SHA256, 128 bits in hex), so that the history holds no
+// plain address while equal addresses still meet. Domains stay plain: learning known domains
+// needs them, and a domain names an organisation, not a person.
+//
+// Thread-safety: immutable after construction; any number of threads may use one.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "address/address.h"
+#include "core/error.h"
+#include "store/store.h"
+
+namespace sendguard {
+
+class HistoryKeys {
+ public:
+  // Plain keys.
+  explicit HistoryKeys(std::shared_ptr<const PublicSuffixList> suffixes);
+  // Keyed hashes with the secret in `key_file` (at least 16 bytes; a final newline is not part
+  // of the key). An empty path gives plain keys.
+  static Result<HistoryKeys> open(std::shared_ptr<const PublicSuffixList> suffixes,
+                                  const std::string& key_file);
+
+  // The recipient as the history keeps it, from an address as a source gives it ("Bob
+  // <Bob@Army.MIL>", "<bob@army.mil>", "bob@army.mil"); none when it is not an address.
+  std::optional<HistoryRecipient> recipient(std::string_view address) const;
+  // The sender's key; empty for the null sender ("<>") and for text that is not an address.
+  std::string sender(std::string_view address) const;
+  // The registrable domain ("army.mil" for "hq.army.mil") of a normalised ASCII domain, or
+  // the domain itself when it has none.
+  std::string organisation_domain(std::string_view ascii_domain) const;
+  // The key of a plain local part or address, as recipient() computes it.
+  std::string hide(std::string_view plain) const;
+
+  bool hashed() const { return !secret_.empty(); }
+
+ private:
+  std::shared_ptr<const PublicSuffixList> suffixes_;
+  std::string secret_;
+};
+
+// A stable 64-bit digest of a source's message identity (SentMail::identity).
+std::uint64_t identity_digest(std::string_view identity);
+
+}  // namespace sendguard
