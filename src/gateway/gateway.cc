@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
 #include "guard/report_json.h"
+#include "history/learned_domains.h"
 
 namespace sendguard {
 namespace {
@@ -66,14 +68,35 @@ Result<std::unique_ptr<Gateway>> Gateway::open(const Config& config,
 Result<std::unique_ptr<Gateway>> Gateway::open_with_store(
     const Config& config, const std::vector<std::string>& extra_known_files,
     std::unique_ptr<Store> store) {
-  auto guard = Guard::build(config, extra_known_files);
+  auto learned = with_learned_domains(config, extra_known_files, *store);
+  if (!learned) return std::unexpected(learned.error());
+  auto guard = Guard::build(*learned, extra_known_files);
   if (!guard) return std::unexpected(guard.error());
+  auto suffixes = PublicSuffixList::load(config.public_suffix_list);
+  if (!suffixes) return std::unexpected(suffixes.error());
+  auto keys = HistoryKeys::open(std::make_shared<const PublicSuffixList>(std::move(*suffixes)),
+                                config.history.hash_key_file);
+  if (!keys) return std::unexpected(keys.error());
+
   std::unique_ptr<Gateway> gateway(new Gateway());
   gateway->config_ = config.gateway;
   gateway->node_ = host_name();
   gateway->guard_ = std::move(*guard);
   gateway->store_ = std::move(store);
+  gateway->history_keys_ = std::make_unique<HistoryKeys>(std::move(*keys));
+  gateway->signals_ = std::make_unique<HistorySignals>(
+      *gateway->store_, *gateway->history_keys_, config.history, config.policy.internal_domains);
+  if (config.history.record) {
+    gateway->recorder_ = std::make_unique<HistoryRecorder>(
+        *gateway->store_, *gateway->history_keys_, config.history);
+  }
+  spdlog::info("{} known domains learned from the history",
+               learned->recipients.known_domains.size() - config.recipients.known_domains.size());
   return gateway;
+}
+
+void Gateway::flush_history() {
+  if (recorder_) recorder_->flush();
 }
 
 RcptOutcome Gateway::fail_rcpt(const Transaction& transaction, const std::string& why) {
@@ -146,9 +169,14 @@ RcptOutcome Gateway::on_recipient(const Transaction& transaction, std::string_vi
       return {};
     }
     counters_.recipients_rejected.fetch_add(1);
+    std::string reply = decision->reason;
+    // "You have sent 143 messages to army.mil and none to army.ml." makes the case at once.
+    if (auto evidence = signals_->lookalike_evidence(verdict); evidence && !evidence->empty()) {
+      reply += " " + *evidence;
+    }
     spdlog::info("{} RCPT {}: {} (rule {}): {}", or_dash(transaction.queue_id), verdict.address,
-                 record.action, record.rule, decision->reason);
-    return {RcptOutcome::Verb::kReject, decision->reason};
+                 record.action, record.rule, reply);
+    return {RcptOutcome::Verb::kReject, reply};
   } catch (const std::exception& e) {
     return fail_rcpt(transaction, std::string("internal error: ") + e.what());
   }
@@ -166,12 +194,19 @@ MessageOutcome Gateway::on_message(const Transaction& transaction, std::string_v
     // Without recipients the guard would read them from the headers; the MTA always has some.
     if (envelope.recipients.empty())
       return fail_message(transaction, "no recipients in the transaction");
-    Evaluation evaluation = guard_->evaluate(raw_message, envelope);
+    Evaluation evaluation;
+    evaluation.report = guard_->inspect(raw_message, envelope);
+    auto signals = signals_->for_message(envelope.sender, evaluation.report.recipients);
+    if (!signals) return fail_message(transaction, "history unavailable: " + signals.error().message);
+    evaluation.report.findings.insert(evaluation.report.findings.end(), signals->begin(),
+                                      signals->end());
+    evaluation.decision = guard_->decide(evaluation.report, envelope);
     if (milliseconds_since(start) > config_.message_time_limit_ms) {
       return fail_message(transaction, "over gateway.message_time_limit_ms");
     }
     counters_.messages.fetch_add(1);
     MessageOutcome outcome = apply(transaction, evaluation);
+    record_delivery(transaction, evaluation, outcome);
     if (outcome.verb != MessageOutcome::Verb::kTempfail) {
       const Decision& d = evaluation.decision;
       spdlog::info(
@@ -184,6 +219,34 @@ MessageOutcome Gateway::on_message(const Transaction& transaction, std::string_v
   } catch (const std::exception& e) {
     return fail_message(transaction, std::string("internal error: ") + e.what());
   }
+}
+
+// What goes on to its recipients now joins the history: accepted and tagged mail (also in
+// monitor mode), without the recipients removed. Held mail joins it only through the logs
+// once released; rejected mail never left.
+void Gateway::record_delivery(const Transaction& transaction, const Evaluation& evaluation,
+                              const MessageOutcome& outcome) {
+  if (!recorder_ || outcome.verb != MessageOutcome::Verb::kAccept ||
+      outcome.quarantine_reason.has_value())
+    return;
+  SentMail mail;
+  mail.time = std::chrono::system_clock::now();
+  mail.sender = bare_address(transaction.sender);
+  mail.queue_id = transaction.queue_id;
+  mail.message_id = evaluation.report.message_id;
+  for (const std::string& r : transaction.recipients) {
+    if (std::find(outcome.remove_recipients.begin(), outcome.remove_recipients.end(), r) ==
+        outcome.remove_recipients.end())
+      mail.recipients.push_back(bare_address(r));
+  }
+  if (mail.recipients.empty()) return;
+  // Without a queue id (an MTA that does not send the "i" macro) nothing else names the
+  // message, and the log import cannot meet it anyway.
+  mail.identity = transaction.queue_id.empty()
+                      ? "gateway:" + node_ + ":" + std::to_string(mail.time.time_since_epoch().count())
+                      : postfix_identity(transaction.queue_id, mail.time);
+  mail.origin = "gateway:" + node_;
+  recorder_->record(std::move(mail));
 }
 
 MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& evaluation) {

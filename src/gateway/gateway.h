@@ -1,6 +1,7 @@
 // The gateway: what a mail-flow front-end (the milter) asks at each stage of an SMTP
-// transaction, answered by the guard and the policy, with every decision written to the
-// audit log and every hold to the quarantine index. The front-end only translates the
+// transaction, answered by the guard, the history's signals and the policy, with every
+// decision written to the audit log, every hold to the quarantine index, and the mail it lets
+// through to the history. Domains the history has learned count as known from the start. The front-end only translates the
 // outcomes into its protocol's actions.
 //
 // When sendguard cannot decide (the store is unavailable, a stage ran over its time limit, an
@@ -22,6 +23,9 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "guard/guard.h"
+#include "history/history_keys.h"
+#include "history/recorder.h"
+#include "history/signals.h"
 #include "store/store.h"
 
 namespace sendguard {
@@ -81,17 +85,26 @@ class Gateway {
   const GatewayCounters& counters() const { return counters_; }
   const GatewayConfig& config() const { return config_; }
   Store& store() { return *store_; }
+  // Writes the history still queued (tests; the destructor does it too).
+  void flush_history();
 
  private:
   Gateway() = default;
   RcptOutcome fail_rcpt(const Transaction& transaction, const std::string& why);
   MessageOutcome fail_message(const Transaction& transaction, const std::string& why);
   MessageOutcome apply(const Transaction& transaction, const Evaluation& evaluation);
+  void record_delivery(const Transaction& transaction, const Evaluation& evaluation,
+                       const MessageOutcome& outcome);
 
   GatewayConfig config_;
   std::string node_;
   std::shared_ptr<const Guard> guard_;
+  // In this order: members are destroyed in reverse, so the recorder writes its last batch
+  // while the keys and the store are still there.
   std::unique_ptr<Store> store_;
+  std::unique_ptr<HistoryKeys> history_keys_;
+  std::unique_ptr<HistorySignals> signals_;
+  std::unique_ptr<HistoryRecorder> recorder_;  // none when history.record is false
   GatewayCounters counters_;
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 namespace sendguard {
@@ -10,10 +11,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A store whose every write fails, as a database that went away would: the gateway must then
-// apply gateway.on_failure rather than pass or lose the message.
+// A store whose every call fails, as a database that went away would: the gateway must then
+// apply gateway.on_failure rather than pass or lose the message. Unless `down_from_the_start`,
+// it still answers the gateway's first question (the learned domains, read when it opens), as
+// a database that went away after the gateway started would have.
 class UnavailableStore : public Store {
  public:
+  explicit UnavailableStore(bool down_from_the_start = false)
+      : answered_at_start_(down_from_the_start) {}
   Result<std::int64_t> append_audit(const AuditRecord&) override { return down(); }
   Result<std::vector<AuditRecord>> audit(const AuditQuery&) override { return down(); }
   Result<std::string> hold(const QuarantineEntry&) override { return down(); }
@@ -34,11 +39,15 @@ class UnavailableStore : public Store {
   Result<std::vector<HistoryStats>> history(const std::vector<HistoryKey>&) override {
     return down();
   }
-  Result<std::vector<HistoryStats>> history_list(const HistoryQuery&) override { return down(); }
+  Result<std::vector<HistoryStats>> history_list(const HistoryQuery&) override {
+    if (std::exchange(answered_at_start_, true)) return down();
+    return std::vector<HistoryStats>{};
+  }
   Result<std::int64_t> history_size() override { return down(); }
   Result<int> schema_version() override { return down(); }
 
  private:
+  bool answered_at_start_;
   static std::unexpected<Error> down() {
     return make_error(ErrorCode::kIo, "database unreachable");
   }
@@ -223,6 +232,95 @@ TEST_F(GatewayTest, SubjectPrefixKeepsNonAsciiSubjectsIntact) {
   EXPECT_TRUE(outcome.new_subject->starts_with("[checked] ")) << *outcome.new_subject;
   EXPECT_NE(outcome.new_subject->find("=?UTF-8?"), std::string::npos) << *outcome.new_subject;
   for (char c : *outcome.new_subject) EXPECT_LT(static_cast<unsigned char>(c), 0x80);
+}
+
+}  // namespace
+}  // namespace sendguard
+
+namespace sendguard {
+namespace {
+
+Transaction numbered(int n, std::vector<std::string> recipients) {
+  return Transaction{"Q" + std::to_string(n), "<alice@example.org>", "alice",
+                     std::move(recipients)};
+}
+
+TEST_F(GatewayTest, DeliveredMailJoinsTheHistoryAndHeldOrRejectedMailDoesNot) {
+  auto gateway = open();
+  ASSERT_TRUE(gateway);
+  gateway->on_message(numbered(1, {"<bob@army.mil>", "<carol@partner.example>"}),
+                      message("Lunch", "Shall we meet on Friday?"));
+  gateway->on_message(numbered(2, {"<dave@unknown-firm.com>"}),
+                      message("Budget", "OFFICIAL-SENSITIVE\r\n\r\nFigures.\r\n\r\nOFFICIAL-SENSITIVE"));
+  gateway->flush_history();
+  auto stats = gateway->store().history({{HistoryScope::kDomain, "", "army.mil"},
+                                         {HistoryScope::kDomain, "", "partner.example"},
+                                         {HistoryScope::kDomain, "", "unknown-firm.com"},
+                                         {HistoryScope::kSenderAddress, "alice@example.org",
+                                          "bob@army.mil"}});
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ((*stats)[0].messages, 1);
+  EXPECT_EQ((*stats)[1].messages, 1);
+  EXPECT_EQ((*stats)[2].messages, 0);  // held: it has not gone anywhere yet
+  EXPECT_EQ((*stats)[3].messages, 1);
+}
+
+TEST_F(GatewayTest, FirstTimeRecipientDomainIsTaggedOnceTheHistorySpeaks) {
+  config_.history.signals_after_messages = 3;
+  {
+    auto gateway = open();
+    ASSERT_TRUE(gateway);
+    for (int i = 0; i < 3; ++i) {
+      gateway->on_message(numbered(10 + i, {"<bob@army.mil>"}), message("Hello", "Hello Bob."));
+    }
+  }  // closing the gateway writes the history it queued
+  auto gateway = open();
+  ASSERT_TRUE(gateway);
+  MessageOutcome outcome = gateway->on_message(numbered(20, {"<carol@newpartner.com>"}),
+                                               message("Hello", "Hello Carol."));
+  EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
+  auto header = [&](std::string_view name) {
+    for (const auto& [n, v] : outcome.add_headers)
+      if (n == name) return v;
+    return std::string();
+  };
+  EXPECT_EQ(header("X-Sendguard-Rule"), "first-time-recipient-domain");
+  EXPECT_NE(header("X-Sendguard-Findings").find("recipient.first-time-domain"), std::string::npos)
+      << header("X-Sendguard-Findings");
+  // army.mil has history now: no first-time finding, only the general tag.
+  MessageOutcome known = gateway->on_message(numbered(21, {"<bob@army.mil>"}),
+                                             message("Hello", "Hello again."));
+  for (const auto& [n, v] : known.add_headers) {
+    if (n == "X-Sendguard-Rule") EXPECT_EQ(v, "tag-inspected");
+  }
+}
+
+TEST_F(GatewayTest, LearnedDomainsAreKnownAndTheirSlipsRejectedWithTheEvidence) {
+  config_.recipients.known_domains = {};
+  config_.history.known_after_days = 1;
+  {
+    auto gateway = open();
+    ASSERT_TRUE(gateway);
+    for (int i = 0; i < 5; ++i) {
+      gateway->on_message(numbered(30 + i, {"<ops@navy.mil>"}), message("Hi", "Status report."));
+    }
+  }
+  auto gateway = open();
+  ASSERT_TRUE(gateway);
+  RcptOutcome outcome = gateway->on_recipient(transaction({}), "<ops@navy.ml>");
+  EXPECT_EQ(outcome.verb, RcptOutcome::Verb::kReject);
+  EXPECT_NE(outcome.reply.find("Did you mean ops@navy.mil?"), std::string::npos) << outcome.reply;
+  EXPECT_NE(outcome.reply.find("You have sent 5 messages to navy.mil and none to navy.ml."),
+            std::string::npos)
+      << outcome.reply;
+}
+
+TEST_F(GatewayTest, RefusesToStartWithoutTheLearnedDomains) {
+  // Running on without the domains the history taught would let their slips through; refusing
+  // to start leaves the mail queued at the MTA (milter_default_action = tempfail).
+  auto gateway = Gateway::open_with_store(config_, {}, std::make_unique<UnavailableStore>(true));
+  ASSERT_FALSE(gateway);
+  EXPECT_NE(gateway.error().message.find("database unreachable"), std::string::npos);
 }
 
 }  // namespace

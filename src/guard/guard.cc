@@ -112,15 +112,19 @@ MessageReport Guard::inspect(std::string_view raw_message, const Envelope& envel
 Evaluation Guard::evaluate(std::string_view raw_message, const Envelope& envelope) const {
   Evaluation out;
   out.report = inspect(raw_message, envelope);
-  PolicyInput input;
-  input.sender = {envelope.sender.empty() ? out.report.from : envelope.sender, envelope.auth_user};
-  input.recipients = out.report.recipients;
-  input.findings = out.report.findings;
-  input.attachments = out.report.attachments;
-  input.headers = out.report.headers;
-  input.subject = out.report.subject;
-  out.decision = policy_->decide(input);
+  out.decision = decide(out.report, envelope);
   return out;
+}
+
+Decision Guard::decide(const MessageReport& report, const Envelope& envelope) const {
+  PolicyInput input;
+  input.sender = {envelope.sender.empty() ? report.from : envelope.sender, envelope.auth_user};
+  input.recipients = report.recipients;
+  input.findings = report.findings;
+  input.attachments = report.attachments;
+  input.headers = report.headers;
+  input.subject = report.subject;
+  return policy_->decide(input);
 }
 
 std::pair<RecipientVerdict, std::optional<RecipientDecision>> Guard::decide_recipient(

@@ -63,6 +63,9 @@ class Guard {
 
   // inspect() and the policy's decision on what it found.
   Evaluation evaluate(std::string_view raw_message, const Envelope& envelope) const;
+  // The policy's decision on a report, to which a caller may have added findings of its own
+  // (the gateway adds the history's signals).
+  Decision decide(const MessageReport& report, const Envelope& envelope) const;
 
   // The RCPT-time fast path: the recipient's verdict, and the policy's decision when it can
   // be made without the message (see Policy::decide_recipient).

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sendguard {
@@ -30,5 +31,12 @@ struct SentMail {
   // Empty for logs (they carry no bodies).
   std::string raw;
 };
+
+// The identity of a message Postfix handled: its queue id and the UTC day the queue id was
+// first seen ("postfix:4F2A81C0D3:2026-11-28"). The log reader and the gateway (which learns
+// the queue id from the milter) name a message alike, so that learning from both counts it
+// once. Postfix reuses a queue id only after the file behind it is gone, and never on the same
+// day in practice.
+std::string postfix_identity(std::string_view queue_id, std::chrono::system_clock::time_point first_seen);
 
 }  // namespace sendguard

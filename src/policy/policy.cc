@@ -71,6 +71,9 @@ std::string_view local_part(std::string_view address) {
   return at == std::string_view::npos ? std::string_view() : mailbox.substr(0, at);
 }
 
+// Findings whose `where` starts so concern one recipient only.
+constexpr std::string_view kRecipientScope = "recipient:";
+
 // What a finding is, in words a sender knows.
 std::string describe(const Finding& f) {
   if (f.detector.starts_with("marking.") && !f.level.empty()) return "the marking " + f.level;
@@ -175,12 +178,17 @@ struct Policy::Impl {
     return rank;
   }
 
-  // The findings a rule's finding condition counts.
+  // The findings a rule's finding condition counts for recipient `r`: the message's own, and
+  // those about `r` alone (where "recipient:<address>", e.g. the history's signals).
   std::vector<const Finding*> matching_findings(const Rule& rule,
-                                                const std::vector<Finding>& findings) const {
+                                                const std::vector<Finding>& findings,
+                                                const RecipientVerdict& r) const {
     std::vector<const Finding*> out;
     for (const Finding& f : findings) {
       if (f.confidence < rule.min_confidence) continue;
+      if (f.where.starts_with(kRecipientScope) &&
+          std::string_view(f.where).substr(kRecipientScope.size()) != r.address)
+        continue;
       if (rule.min_rank >= 0 && (!f.detector.starts_with("marking.") || f.rank < rule.min_rank))
         continue;
       if (any_glob_matches(rule.config.detectors, f.detector)) out.push_back(&f);
@@ -219,18 +227,23 @@ struct Policy::Impl {
   bool message_matches(const Rule& rule, const PolicyInput& input, const RecipientVerdict& r,
                        std::vector<std::string>& why) const {
     if (rule.has_finding_condition()) {
-      std::vector<const Finding*> found = matching_findings(rule, input.findings);
+      std::vector<const Finding*> found = matching_findings(rule, input.findings, r);
       int count = 0;
       for (const Finding* f : found) count += f->count;
       if (found.empty() || count < rule.config.min_count) return false;
       std::vector<std::string> described;
       for (const Finding* f : found) {
+        // A finding about the recipient carries its own evidence, in words for the sender.
+        if (f->where.starts_with(kRecipientScope)) {
+          if (!f->excerpt.empty()) why.push_back(f->excerpt);
+          continue;
+        }
         std::string d = describe(*f);
         if (std::find(described.begin(), described.end(), d) == described.end())
           described.push_back(d);
         if (described.size() == 3) break;
       }
-      why.push_back("the message contains " + join_words(described));
+      if (!described.empty()) why.push_back("the message contains " + join_words(described));
     }
     if (rule.config.cleared) {
       const Finding* top = top_marking(rule, input.findings);

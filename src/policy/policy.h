@@ -15,6 +15,8 @@
 //   finding            the message has findings of these detectors ('*' wildcards), at or above
 //                      min_confidence (default medium), min_count matches in all, and for
 //                      markings at or above min_level on the common scale (content.h)
+//                      A finding whose `where` is "recipient:<address>" (the history's
+//                      recipient.* signals) counts for that recipient alone.
 //   cleared            false: the message carries a marking above what the recipient is
 //                      cleared for (policy.clearance; internal recipients are cleared for all)
 //   sender, sender_group, authenticated   who sends it

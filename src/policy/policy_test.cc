@@ -321,3 +321,38 @@ TEST(Policy, NoRulesAcceptsEverything) {
 
 }  // namespace
 }  // namespace sendguard
+
+namespace sendguard {
+namespace {
+
+TEST(Policy, FindingsAboutOneRecipientDecideForThatRecipientAlone) {
+  PolicyConfig config;
+  RuleConfig unusual = rule("unusual-recipient", "hold");
+  unusual.detectors = {"recipient.unusual-group"};
+  unusual.min_confidence = "high";
+  config.rules = {unusual, rule("tag-inspected", "tag")};
+  auto policy = build(config);
+  ASSERT_TRUE(policy);
+  PolicyInput input;
+  input.sender = {"alice@example.org", ""};
+  input.recipients = {verdict("john.smith@gmail.com", Verdict::kNew),
+                      verdict("bob@army.mil", Verdict::kKnown)};
+  Finding signal = finding("recipient.unusual-group", Confidence::kHigh);
+  signal.where = "recipient:john.smith@gmail.com";
+  signal.excerpt = "you have sent 12 messages to john.smith@army.mil and none to "
+                   "john.smith@gmail.com";
+  input.findings = {signal};
+  Decision d = policy->decide(input);
+  ASSERT_EQ(d.recipients.size(), 2u);
+  EXPECT_EQ(d.recipients[0].action, Action::kHold);
+  EXPECT_EQ(d.recipients[0].rule, "unusual-recipient");
+  // The reason quotes the evidence, not "the message contains ...".
+  EXPECT_NE(d.recipients[0].reason.find("none to john.smith@gmail.com"), std::string::npos)
+      << d.recipients[0].reason;
+  EXPECT_EQ(d.recipients[0].reason.find("the message contains"), std::string::npos);
+  EXPECT_EQ(d.recipients[1].action, Action::kTag);
+  EXPECT_EQ(d.recipients[1].rule, "tag-inspected");
+}
+
+}  // namespace
+}  // namespace sendguard
