@@ -23,6 +23,21 @@ Result<LearnedDomains> learn_known_domains(Store& store, const HistoryConfig& co
                                            std::shared_ptr<const PublicSuffixList> suffixes) {
   auto rows = store.history_list({HistoryScope::kDomain, "", "", config.known_after_days, 0});
   if (!rows) return std::unexpected(rows.error());
+  return learn_known_domains(*rows, config, options, std::move(suffixes));
+}
+
+Result<LearnedDomains> learn_known_domains(const std::vector<HistoryStats>& domains,
+                                           const HistoryConfig& config,
+                                           const LookalikeOptions& options,
+                                           std::shared_ptr<const PublicSuffixList> suffixes) {
+  std::vector<HistoryStats> candidates;
+  for (const HistoryStats& d : domains) {
+    if (d.days >= config.known_after_days) candidates.push_back(d);
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const HistoryStats& a, const HistoryStats& b) {
+    return a.messages != b.messages ? a.messages > b.messages : a.key < b.key;
+  });
+  const std::vector<HistoryStats>* rows = &candidates;
   LearnedDomains out;
   if (rows->empty()) return out;
 

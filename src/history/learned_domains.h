@@ -36,6 +36,13 @@ Result<LearnedDomains> learn_known_domains(Store& store, const HistoryConfig& co
                                            const LookalikeOptions& options,
                                            std::shared_ptr<const PublicSuffixList> suffixes);
 
+// The same from domain statistics gathered elsewhere (an investigation's own sources):
+// candidates are those with at least history.known_after_days days.
+Result<LearnedDomains> learn_known_domains(const std::vector<HistoryStats>& domains,
+                                           const HistoryConfig& config,
+                                           const LookalikeOptions& options,
+                                           std::shared_ptr<const PublicSuffixList> suffixes);
+
 // Adds the learned domains to a configuration's known domains: what a gateway or an
 // investigation starts from.
 Result<Config> with_learned_domains(const Config& config,

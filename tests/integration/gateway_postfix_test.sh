@@ -8,6 +8,8 @@
 #     release is refused);
 #   - monitor mode delivers everything and records what it would have done;
 #   - drop-recipient removes only the offending recipient at the end of the message;
+#   - mail to a recipient domain nobody has written to is tagged as first-time; once it was
+#     delivered, the history knows the domain and the next message is not;
 #   - killing sendguard while mail is in flight loses nothing: an upstream relay defers the mail
 #     and delivers it once sendguard is back.
 # usage: gateway_postfix_test.sh SENDGUARD_BINARY
@@ -30,6 +32,8 @@ policy:
   internal_domains: [example.org]
 gateway:
   postfix_config_dir: $(postfix_config_dir "$2")
+history:
+  signals_after_messages: 0   # a fresh history speaks at once
 YAML
   # The default rules apply: a policy section without rules keeps the shipped ones.
 }
@@ -70,6 +74,27 @@ smtp_send "$mx_port" --from alice@example.org --to carol@army.mil --header "X-Te
 sink_wait_for_count sink 1
 [ "$(sink_count_matching sink '^X-Test-Id: known-1')" = 1 ] || harness_fail "known-domain mail not delivered once"
 [ "$(sink_count_matching sink '^X-Sendguard-Action: tag')" = 1 ] || harness_fail "no X-Sendguard-Action header"
+
+# The sink's file of the message with this X-Test-Id.
+sink_file_of() {  # SINK TEST_ID
+  grep -l -- "^X-Test-Id: $2\$" -r "$(sink_mail_dir "$1")" | head -n 1
+}
+
+echo "2b. a first-time recipient domain is tagged; once delivered, it is history"
+smtp_send "$mx_port" --from alice@example.org --to erin@firsttime-example.com \
+  --header "X-Test-Id: first-1" --body "Hello Erin." > /dev/null || harness_fail "first-time mail not accepted"
+sink_wait_for_count sink 2
+grep -q '^X-Sendguard-Rule: first-time-recipient-domain' "$(sink_file_of sink first-1)" ||
+  harness_fail "the first message to firsttime-example.com is not tagged first-time: $(cat "$(sink_file_of sink first-1)")"
+grep -q '^X-Sendguard-Findings:.*recipient.first-time-domain' "$(sink_file_of sink first-1)" ||
+  harness_fail "no recipient.first-time-domain finding in the headers"
+# The gateway writes its history about once a second.
+sleep 2
+smtp_send "$mx_port" --from alice@example.org --to frank@firsttime-example.com \
+  --header "X-Test-Id: first-2" --body "Hello Frank." > /dev/null || harness_fail "second mail not accepted"
+sink_wait_for_count sink 3
+grep -q '^X-Sendguard-Rule: tag-inspected' "$(sink_file_of sink first-2)" ||
+  harness_fail "the second message to firsttime-example.com is still first-time: $(cat "$(sink_file_of sink first-2)")"
 
 echo "3. OFFICIAL-SENSITIVE mail to an uncleared domain is held, then released exactly once"
 transcript=$(smtp_send "$mx_port" --from alice@example.org --to dave@newcorp-example.com \

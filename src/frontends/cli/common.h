@@ -1,12 +1,17 @@
-// What every sendguard command shares: --config and --known-domains, and loading them.
+// What every sendguard command shares: --config, --known-domains and --state-dir, loading
+// them, and how times are written and read.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
+#include "store/store.h"
 
 namespace sendguard::cli {
 
@@ -20,5 +25,18 @@ void add_common_options(CLI::App& command, CommonOptions& options);
 
 // The configuration the options name; on error, prints it and returns nullopt (exit status 2).
 std::optional<Config> load_config_or_report(const CommonOptions& options);
+
+// The configuration and the store that --config and --state-dir name; on error, prints it and
+// returns nullopt (exit status 2).
+struct ConfigAndStore {
+  Config config;
+  std::unique_ptr<Store> store;
+};
+std::optional<ConfigAndStore> open_store_or_report(const CommonOptions& common);
+
+// A time as "2026-11-28T10:00:00Z".
+std::string utc_time(std::chrono::system_clock::time_point t);
+// "2026-11-28", "2026-11-28T10:00:00Z" or "2026-11-28 10:00", read as UTC.
+std::optional<std::chrono::system_clock::time_point> parse_utc(const std::string& text);
 
 }  // namespace sendguard::cli

@@ -18,27 +18,6 @@
 namespace sendguard::cli {
 namespace {
 
-std::string utc_time(std::chrono::system_clock::time_point t) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
-// "2026-11-28", "2026-11-28T10:00:00Z" or "2026-11-28 10:00" as UTC.
-std::optional<std::chrono::system_clock::time_point> parse_utc(const std::string& text) {
-  std::tm tm{};
-  for (const char* format :
-       {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
-    tm = {};
-    const char* end = strptime(text.c_str(), format, &tm);
-    if (end && *end == '\0') return std::chrono::system_clock::from_time_t(timegm(&tm));
-  }
-  return std::nullopt;
-}
-
 std::string operator_name() {
   if (const char* sudo_user = std::getenv("SUDO_USER")) return sudo_user;
   if (passwd* pw = getpwuid(getuid())) return pw->pw_name;
@@ -49,23 +28,6 @@ std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
   return out;
-}
-
-// The configuration and the store that --config and --state-dir name; on error, prints it and
-// returns nullptr (exit status 2).
-struct ConfigAndStore {
-  Config config;
-  std::unique_ptr<Store> store;
-};
-std::optional<ConfigAndStore> open_store_or_report(const CommonOptions& common) {
-  std::optional<Config> config = load_config_or_report(common);
-  if (!config) return std::nullopt;
-  auto store = open_configured_store(*config, effective_state_dir(*config, common.state_dir));
-  if (!store) {
-    std::cerr << "sendguard: " << store.error().message << '\n';
-    return std::nullopt;
-  }
-  return ConfigAndStore{std::move(*config), std::move(*store)};
 }
 
 nlohmann::ordered_json entry_json(const QuarantineEntry& e) {

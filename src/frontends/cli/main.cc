@@ -5,6 +5,7 @@
 
 #include "frontends/cli/check_command.h"
 #include "frontends/cli/gateway_commands.h"
+#include "frontends/cli/history_commands.h"
 #include "frontends/cli/recipients_command.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,9 @@ int main(int argc, char** argv) {
   sendguard::cli::add_quarantine_command(app, exit_status);
   sendguard::cli::add_audit_command(app, exit_status);
   sendguard::cli::add_config_command(app, exit_status);
+  sendguard::cli::add_learn_command(app, exit_status);
+  sendguard::cli::add_history_command(app, exit_status);
+  sendguard::cli::add_investigate_command(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
