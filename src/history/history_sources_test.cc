@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+#include "history/mail_source.h"
+TEST(HistorySources, Placeholder) {}
