@@ -42,8 +42,8 @@ std::string relayed(const std::string& stamp, const std::string& queue_id, const
                     bool removed = true, const std::string& host = "mx1") {
   std::string out;
   out += log_line(stamp, "postfix/smtpd", queue_id + ": client=ws1.corp.example[10.0.0.5]", host);
-  out += log_line(stamp, "postfix/cleanup", queue_id + ": message-id=<" + queue_id + "@corp.example>",
-                  host);
+  out += log_line(stamp, "postfix/cleanup",
+                  queue_id + ": message-id=<" + queue_id + "@corp.example>", host);
   out += log_line(stamp, "postfix/qmgr",
                   queue_id + ": from=<" + from + ">, size=2211, nrcpt=" +
                       std::to_string(recipients.size()) + " (queue active)",
@@ -53,8 +53,8 @@ std::string relayed(const std::string& stamp, const std::string& queue_id, const
     out += log_line(stamp, "postfix/smtp",
                     queue_id + ": to=<" + rcpt +
                         ">, relay=mx.remote.example[192.0.2.25]:25, delay=0.4, "
-                        "delays=0.1/0/0.1/0.2, dsn=" + dsn + ", status=" + status +
-                        " (250 2.0.0 Ok: queued as 4XyZ)",
+                        "delays=0.1/0/0.1/0.2, dsn=" +
+                        dsn + ", status=" + status + " (250 2.0.0 Ok: queued as 4XyZ)",
                     host);
   }
   if (removed) out += log_line(stamp, "postfix/qmgr", queue_id + ": removed", host);
@@ -103,7 +103,8 @@ class HistorySourcesTest : public ::testing::Test {
 
   Result<SourceStats> read(const std::vector<fs::path>& paths) {
     mails_.clear();
-    return read_mail_sources(paths, options_, [&](SentMail&& m) { mails_.push_back(std::move(m)); });
+    return read_mail_sources(paths, options_,
+                             [&](SentMail&& m) { mails_.push_back(std::move(m)); });
   }
 
   const SentMail* find(const std::string& queue_id) const {
@@ -123,9 +124,9 @@ class HistorySourcesTest : public ::testing::Test {
 TEST_F(HistorySourcesTest, OrdinaryTrafficYieldsOneRecordPerDeliveredMessage) {
   std::string log;
   log += log_line("Nov 28 08:07:20", "postfix/smtpd", "connect from ws1.corp.example[10.0.0.5]");
-  log += relayed("Nov 28 08:07:26", "4BC1D2E3F4",
-                 "alice@corp.example", {{"bob@partner.example", "sent"},
-                                        {"carol@exmaple.org", "sent"}});  // a misdirection
+  log +=
+      relayed("Nov 28 08:07:26", "4BC1D2E3F4", "alice@corp.example",
+              {{"bob@partner.example", "sent"}, {"carol@exmaple.org", "sent"}});  // a misdirection
   log += log_line("Nov 28 08:08:00", "kernel", "[12345.678] eth0: link up");
   log += relayed("Nov 28 08:09:01", "5CD2E3F405", "dave@corp.example",
                  {{"eve@army.ml", "sent"}});  // army.mil mistyped
@@ -187,8 +188,8 @@ TEST_F(HistorySourcesTest, ReusedQueueIdIsANewMessage) {
   log += relayed("Nov 26 10:00:00", "ABC123DEF", "alice@corp.example", {{"a@one.example", "sent"}});
   log += relayed("Nov 27 15:30:00", "ABC123DEF", "bob@corp.example", {{"b@two.example", "sent"}});
   // A lost `removed`: the id comes back 9 days later, past any queue lifetime.
-  log += relayed("Nov 17 09:00:00", "DEF456ABC", "carol@corp.example", {{"c@three.example", "sent"}},
-                 false);
+  log += relayed("Nov 17 09:00:00", "DEF456ABC", "carol@corp.example",
+                 {{"c@three.example", "sent"}}, false);
   log += relayed("Nov 26 09:00:00", "DEF456ABC", "dave@corp.example", {{"d@four.example", "sent"}});
   auto stats = read({write("mail.log", log)});
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
@@ -208,14 +209,15 @@ TEST_F(HistorySourcesTest, ReusedQueueIdIsANewMessage) {
 
 TEST_F(HistorySourcesTest, RotatedChainIsOneStreamOldestFirst) {
   // A message queued in mail.log.1 and delivered after the rotation, in mail.log.
-  std::string oldest = relayed("Nov 26 10:00:00", "11111AAAAA", "alice@corp.example",
-                               {{"a@one.example", "sent"}});
-  std::string middle = relayed("Nov 27 10:00:00", "22222BBBBB", "bob@corp.example",
-                               {{"b@two.example", "sent"}});
+  std::string oldest =
+      relayed("Nov 26 10:00:00", "11111AAAAA", "alice@corp.example", {{"a@one.example", "sent"}});
+  std::string middle =
+      relayed("Nov 27 10:00:00", "22222BBBBB", "bob@corp.example", {{"b@two.example", "sent"}});
   middle += relayed("Nov 27 23:59:59", "33333CCCCC", "carol@corp.example", {}, false);
-  std::string live = log_line("Nov 28 00:00:05", "postfix/smtp",
-                              "33333CCCCC: to=<c@three.example>, relay=mx.three.example[192.0.2.3]:25,"
-                              " delay=6, delays=0/0/1/5, dsn=2.0.0, status=sent (250 Ok)");
+  std::string live =
+      log_line("Nov 28 00:00:05", "postfix/smtp",
+               "33333CCCCC: to=<c@three.example>, relay=mx.three.example[192.0.2.3]:25,"
+               " delay=6, delays=0/0/1/5, dsn=2.0.0, status=sent (250 Ok)");
   live += log_line("Nov 28 00:00:05", "postfix/qmgr", "33333CCCCC: removed");
   fs::path p2 = write_gzip("mail.log.2.gz", oldest, utc(2026, 11, 26, 23, 59, 0));
   fs::path p1 = write("mail.log.1", middle, utc(2026, 11, 27, 23, 59, 59));
@@ -279,14 +281,14 @@ TEST_F(HistorySourcesTest, YearRollsOverInsideAFileAndAcrossAChain) {
   EXPECT_EQ(mails_[1].time, utc(2027, 1, 2, 8, 0, 0));
 
   // A chain rotated on New Year's Eve: each file takes its year from its own time.
-  fs::path old = write("chain/maillog.1",
-                       relayed("Dec 30 10:00:00", "77777AAAAA", "carol@corp.example",
-                               {{"c@three.example", "sent"}}),
-                       utc(2026, 12, 31, 0, 0, 0));
-  fs::path live = write("chain/maillog",
-                        relayed("Jan  1 10:00:00", "88888BBBBB", "dave@corp.example",
-                                {{"d@four.example", "sent"}}),
-                        utc(2027, 1, 1, 11, 0, 0));
+  fs::path old = write(
+      "chain/maillog.1",
+      relayed("Dec 30 10:00:00", "77777AAAAA", "carol@corp.example", {{"c@three.example", "sent"}}),
+      utc(2026, 12, 31, 0, 0, 0));
+  fs::path live = write(
+      "chain/maillog",
+      relayed("Jan  1 10:00:00", "88888BBBBB", "dave@corp.example", {{"d@four.example", "sent"}}),
+      utc(2027, 1, 1, 11, 0, 0));
   stats = read({live, old});
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
   ASSERT_EQ(mails_.size(), 2u);
@@ -295,10 +297,10 @@ TEST_F(HistorySourcesTest, YearRollsOverInsideAFileAndAcrossAChain) {
 
   // A modification time in the future is clamped to "now": lines of last December stay 2026.
   options_.now = utc(2027, 1, 1, 12, 0, 0);
-  stats = read({write("future.log",
-                      relayed("Dec 30 10:00:00", "99999CCCCC", "erin@corp.example",
-                              {{"e@five.example", "sent"}}),
-                      utc(2028, 3, 1, 0, 0, 0))});
+  stats = read({write(
+      "future.log",
+      relayed("Dec 30 10:00:00", "99999CCCCC", "erin@corp.example", {{"e@five.example", "sent"}}),
+      utc(2028, 3, 1, 0, 0, 0))});
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
   ASSERT_EQ(mails_.size(), 1u);
   EXPECT_EQ(mails_[0].time, utc(2026, 12, 30, 10, 0, 0));
@@ -307,11 +309,13 @@ TEST_F(HistorySourcesTest, YearRollsOverInsideAFileAndAcrossAChain) {
 TEST_F(HistorySourcesTest, Rfc3339TimestampsAreConvertedToUtc) {
   std::string log;
   const std::string stamp = "2026-11-28T09:07:26.123456+01:00";
-  log += stamp + " mx2 postfix/qmgr[17]: 4Nc1Xz0abcDEfGhJ: from=<alice@corp.example>, size=10, "
-                 "nrcpt=1 (queue active)\n";
-  log += stamp + " mx2 postfix/smtp[18]: 4Nc1Xz0abcDEfGhJ: to=<bob@partner.example>, "
-                 "relay=mx.partner.example[192.0.2.9]:25, delay=0.2, dsn=2.0.0, status=sent (250 "
-                 "2.0.0 Ok)\n";
+  log += stamp +
+         " mx2 postfix/qmgr[17]: 4Nc1Xz0abcDEfGhJ: from=<alice@corp.example>, size=10, "
+         "nrcpt=1 (queue active)\n";
+  log += stamp +
+         " mx2 postfix/smtp[18]: 4Nc1Xz0abcDEfGhJ: to=<bob@partner.example>, "
+         "relay=mx.partner.example[192.0.2.9]:25, delay=0.2, dsn=2.0.0, status=sent (250 "
+         "2.0.0 Ok)\n";
   log += "2026-11-28T08:07:27Z mx2 postfix/qmgr[17]: 4Nc1Xz0abcDEfGhJ: removed\n";
   auto stats = read({write("mail.log", log)});
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
@@ -328,9 +332,10 @@ TEST_F(HistorySourcesTest, ServicesInstancesAndContentFilters) {
                   "AB12CD34EF: from=<alice@corp.example>, size=1, nrcpt=2 (queue active)");
   log += log_line("Nov 28 08:00:00", "postfix-out/qmgr",
                   "AB12CD34EF: from=<other@corp.example>, size=1, nrcpt=1 (queue active)");
-  log += log_line("Nov 28 08:00:01", "postfix/relay/smtp",
-                  "AB12CD34EF: to=<a@one.example>, orig_to=<alias@corp.example>, relay=x[192.0.2.1]:25, "
-                  "dsn=2.0.0, status=sent (250 Ok)");
+  log += log_line(
+      "Nov 28 08:00:01", "postfix/relay/smtp",
+      "AB12CD34EF: to=<a@one.example>, orig_to=<alias@corp.example>, relay=x[192.0.2.1]:25, "
+      "dsn=2.0.0, status=sent (250 Ok)");
   log += log_line("Nov 28 08:00:01", "postfix/lmtp",
                   "AB12CD34EF: to=<b@corp.example>, relay=mail.corp.example[private/dovecot-lmtp], "
                   "dsn=2.0.0, status=sent (250 2.0.0 Saved)");
@@ -398,7 +403,8 @@ TEST_F(HistorySourcesTest, DamagedGzipIsAnErrorNamingItAfterDeliveringWhatWasRea
   write("mail.log.1.gz", bytes.substr(0, bytes.size() / 2), utc(2026, 11, 27, 23, 0, 0));
   auto stats = read({live, gz});
   ASSERT_FALSE(stats.has_value());
-  EXPECT_NE(stats.error().message.find("mail.log.1.gz"), std::string::npos) << stats.error().message;
+  EXPECT_NE(stats.error().message.find("mail.log.1.gz"), std::string::npos)
+      << stats.error().message;
   EXPECT_NE(stats.error().message.find("truncated"), std::string::npos) << stats.error().message;
   EXPECT_GT(mails_.size(), 100u);
   EXPECT_LT(mails_.size(), 2000u);
@@ -410,14 +416,15 @@ TEST_F(HistorySourcesTest, DamagedGzipIsAnErrorNamingItAfterDeliveringWhatWasRea
   write("mail.log.1.gz", corrupt, utc(2026, 11, 27, 23, 0, 0));
   stats = read({live, gz});
   ASSERT_FALSE(stats.has_value());
-  EXPECT_NE(stats.error().message.find("mail.log.1.gz"), std::string::npos) << stats.error().message;
+  EXPECT_NE(stats.error().message.find("mail.log.1.gz"), std::string::npos)
+      << stats.error().message;
 }
 
 TEST_F(HistorySourcesTest, ReadingTheSameFilesTwiceGivesTheSameIdentities) {
-  fs::path p1 = write_gzip("mail.log.1.gz",
-                           relayed("Nov 27 10:00:00", "ABC123DEF", "a@corp.example",
-                                   {{"x@one.example", "sent"}}),
-                           utc(2026, 11, 27, 23, 0, 0));
+  fs::path p1 = write_gzip(
+      "mail.log.1.gz",
+      relayed("Nov 27 10:00:00", "ABC123DEF", "a@corp.example", {{"x@one.example", "sent"}}),
+      utc(2026, 11, 27, 23, 0, 0));
   fs::path p0 = write("mail.log", relayed("Nov 28 10:00:00", "ABC123DEF", "b@corp.example",
                                           {{"y@two.example", "sent"}}));
   ASSERT_TRUE(read({p0, p1}).has_value());
@@ -433,7 +440,8 @@ TEST_F(HistorySourcesTest, ReadingTheSameFilesTwiceGivesTheSameIdentities) {
 }
 
 TEST_F(HistorySourcesTest, TimeBoundsSkipAndCount) {
-  std::string log = relayed("Nov 26 10:00:00", "AAAAA11111", "a@corp.example", {{"x@one.example", "sent"}});
+  std::string log =
+      relayed("Nov 26 10:00:00", "AAAAA11111", "a@corp.example", {{"x@one.example", "sent"}});
   log += relayed("Nov 27 10:00:00", "BBBBB22222", "b@corp.example", {{"y@two.example", "sent"}});
   log += relayed("Nov 28 10:00:00", "CCCCC33333", "c@corp.example", {{"z@three.example", "sent"}});
   options_.since = utc(2026, 11, 27, 10, 0, 0);
@@ -456,12 +464,14 @@ TEST_F(HistorySourcesTest, LogLineParserCutsTheParts) {
   EXPECT_EQ(line.queue_id, "4BC1D2E3F4");
   EXPECT_EQ(line.address, "x@y.example");
   EXPECT_EQ(line.status, "deferred");
-  EXPECT_EQ(parse_postfix_log_line("Nov 28 08:07:26 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT").kind,
-            LogLineKind::kIgnored);
+  EXPECT_EQ(
+      parse_postfix_log_line("Nov 28 08:07:26 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT").kind,
+      LogLineKind::kIgnored);
   EXPECT_EQ(parse_postfix_log_line("Nov 28 08:07:26 mx1 postfix/qmgr[1]: ABCDEF123: removed").kind,
             LogLineKind::kRemoved);
   EXPECT_EQ(parse_postfix_log_line("Nov 28 08:07:26 mx1 postfix/qmgr[1]: ABCDEF123: from=<>, "
-                                   "size=1, nrcpt=1 (queue active)").kind,
+                                   "size=1, nrcpt=1 (queue active)")
+                .kind,
             LogLineKind::kSender);
   EXPECT_EQ(parse_postfix_log_line("Nov 28 0").kind, LogLineKind::kMalformed);
 }
@@ -469,12 +479,14 @@ TEST_F(HistorySourcesTest, LogLineParserCutsTheParts) {
 // ---- detection and errors ------------------------------------------------------------------
 
 TEST_F(HistorySourcesTest, KindsAreDetectedByContent) {
-  EXPECT_EQ(detect_source_kind(write("a", "Nov 28 08:07:26 mx1 kernel: x\n")), SourceKind::kMailLog);
+  EXPECT_EQ(detect_source_kind(write("a", "Nov 28 08:07:26 mx1 kernel: x\n")),
+            SourceKind::kMailLog);
   EXPECT_EQ(detect_source_kind(write_gzip("b", "2026-11-28T08:07:26Z mx1 kernel: x\n",
                                           utc(2026, 11, 28, 9, 0, 0))),
             SourceKind::kMailLog);
-  EXPECT_EQ(detect_source_kind(write("c.log", "From a@b Sat Nov 28 08:07:26 2026\nTo: x@y\n\nhi\n")),
-            SourceKind::kMbox);
+  EXPECT_EQ(
+      detect_source_kind(write("c.log", "From a@b Sat Nov 28 08:07:26 2026\nTo: x@y\n\nhi\n")),
+      SourceKind::kMbox);
   EXPECT_EQ(detect_source_kind(write("d.txt", "From: a@b\nTo: x@y\n\nhi\n")), SourceKind::kEmlFile);
   EXPECT_EQ(detect_source_kind(write("empty.log", "")), SourceKind::kMailLog);
   fs::create_directories(dir_ / "md" / "cur");
@@ -531,7 +543,8 @@ std::string mbox_escape(const std::string& msg) {
   std::size_t start = 0;
   while (start < msg.size()) {
     std::size_t end = msg.find('\n', start);
-    std::string line = msg.substr(start, end == std::string::npos ? std::string::npos : end - start + 1);
+    std::string line =
+        msg.substr(start, end == std::string::npos ? std::string::npos : end - start + 1);
     std::size_t q = line.find_first_not_of('>');
     if (q != std::string::npos && line.compare(q, 5, "From ") == 0) line = ">" + line;
     out += line;
@@ -558,9 +571,8 @@ TEST_F(HistorySourcesTest, MboxMessagesWithEscapesAndMissingHeaders) {
 
   const SentMail& first = mails_[0];
   EXPECT_EQ(first.sender, "alice@corp.example");
-  EXPECT_EQ(first.recipients,
-            (Strings{"bob@partner.example", "john@partner.example", "carol@corp.example",
-                     "dave@exmaple.org", "eve@army.ml"}));
+  EXPECT_EQ(first.recipients, (Strings{"bob@partner.example", "john@partner.example",
+                                       "carol@corp.example", "dave@exmaple.org", "eve@army.ml"}));
   EXPECT_EQ(first.time, utc(2026, 11, 27, 9, 15, 0));
   EXPECT_EQ(first.message_id, "first@corp.example");
   EXPECT_EQ(first.identity, "first@corp.example");
@@ -596,13 +608,15 @@ TEST_F(HistorySourcesTest, MboxMessagesWithEscapesAndMissingHeaders) {
 
 TEST_F(HistorySourcesTest, MboxSplitsOnlyAfterBlankLines) {
   std::vector<std::string> seen;
-  split_mbox("preamble\n\nFrom a Sat\nTo: x@y\n\nbody\nFrom not a separator\n\nFrom b Sun\nTo: z@w\n",
-             [&](std::string_view m, std::uint64_t n) {
-               seen.push_back(std::to_string(n) + "|" + std::string(m));
-               return true;
-             });
+  split_mbox(
+      "preamble\n\nFrom a Sat\nTo: x@y\n\nbody\nFrom not a separator\n\nFrom b Sun\nTo: z@w\n",
+      [&](std::string_view m, std::uint64_t n) {
+        seen.push_back(std::to_string(n) + "|" + std::string(m));
+        return true;
+      });
   EXPECT_EQ(seen, (Strings{"1|To: x@y\n\nbody\nFrom not a separator\n", "2|To: z@w\n"}));
-  EXPECT_EQ(unescape_mbox_message("a\n>From b\n>>From c\n> From d\n"), "a\nFrom b\n>From c\n> From d\n");
+  EXPECT_EQ(unescape_mbox_message("a\n>From b\n>>From c\n> From d\n"),
+            "a\nFrom b\n>From c\n> From d\n");
 }
 
 TEST_F(HistorySourcesTest, MaildirAndEmlFolders) {
@@ -669,12 +683,13 @@ TEST_F(HistorySourcesTest, ProgressReachesTheTotal) {
                                            {{"b@two.example", "sent"}}));
   fs::path mbox = write("sent.mbox", mbox_of({kFirst}));
   std::uint64_t last_done = 0, last_total = 0;
-  auto stats = read_mail_sources({log, mbox}, options_, [](SentMail&&) {},
-                                 [&](std::uint64_t done, std::uint64_t total) {
-                                   EXPECT_GE(done, last_done);
-                                   last_done = done;
-                                   last_total = total;
-                                 });
+  auto stats = read_mail_sources(
+      {log, mbox}, options_, [](SentMail&&) {},
+      [&](std::uint64_t done, std::uint64_t total) {
+        EXPECT_GE(done, last_done);
+        last_done = done;
+        last_total = total;
+      });
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
   EXPECT_EQ(last_total, fs::file_size(log) + fs::file_size(mbox));
   EXPECT_EQ(last_done, last_total);

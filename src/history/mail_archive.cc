@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 #include <vector>
 
 #include "history/message_headers.h"
+#include "history/unix_time.h"
 
 namespace sendguard {
 namespace {
@@ -25,8 +27,10 @@ Error io_error(const fs::path& path, const std::string& what, int error_number) 
   return Error{ErrorCode::kIo, path.string() + ": " + what + ": " + std::strerror(error_number)};
 }
 
+// A file time past what system_clock holds (a broken clock, a crafted archive) reads as the epoch.
 system_clock::time_point modification_time(const struct stat& st) {
-  return system_clock::time_point(std::chrono::seconds(st.st_mtim.tv_sec));
+  return history_internal::from_unix_seconds(st.st_mtim.tv_sec)
+      .value_or(system_clock::time_point{});
 }
 
 // A read-only mapping of a whole file; an mbox is read once, front to back.
@@ -76,7 +80,8 @@ Result<std::string> read_whole_file(const fs::path& path, struct stat& st) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::unexpected(io_error(path, "cannot open", errno));
   std::string content;
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) content.reserve(static_cast<std::size_t>(st.st_size));
+  if (::fstat(fd, &st) == 0 && st.st_size > 0)
+    content.reserve(static_cast<std::size_t>(st.st_size));
   char buffer[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
@@ -103,8 +108,8 @@ void add_addresses(std::vector<std::string>& out, const std::string& list) {
 // mail (a '\n' every line) costs a call a line; glibc's memmem skips far better.
 std::size_t find_bytes(std::string_view haystack, std::string_view needle, std::size_t from) {
   if (from >= haystack.size()) return std::string_view::npos;
-  const void* hit = ::memmem(haystack.data() + from, haystack.size() - from, needle.data(),
-                             needle.size());
+  const void* hit =
+      ::memmem(haystack.data() + from, haystack.size() - from, needle.data(), needle.size());
   return hit == nullptr ? std::string_view::npos
                         : static_cast<std::size_t>(static_cast<const char*>(hit) - haystack.data());
 }
@@ -125,8 +130,8 @@ std::optional<SentMail> sent_mail_from_message(std::string raw, system_clock::ti
                                                std::string origin,
                                                const MailArchiveOptions& options) {
   MessageHeaders headers = history_internal::read_message_headers(raw, options.max_header_bytes);
-  bool resent = !headers.resent_to.empty() || !headers.resent_cc.empty() ||
-                !headers.resent_bcc.empty();
+  bool resent =
+      !headers.resent_to.empty() || !headers.resent_cc.empty() || !headers.resent_bcc.empty();
   SentMail mail;
   std::vector<std::string> from = history_internal::parse_address_list(
       resent && !headers.resent_from.empty() ? headers.resent_from : headers.from);
@@ -136,16 +141,19 @@ std::optional<SentMail> sent_mail_from_message(std::string raw, system_clock::ti
   add_addresses(mail.recipients, resent ? headers.resent_bcc : headers.bcc);
   if (mail.recipients.empty()) return std::nullopt;
 
-  const std::string& date = resent && !headers.resent_date.empty() ? headers.resent_date : headers.date;
+  const std::string& date =
+      resent && !headers.resent_date.empty() ? headers.resent_date : headers.date;
   mail.time = history_internal::parse_date_header(date).value_or(file_time);
-  if (!headers.message_id.empty()) mail.message_id = history_internal::message_id_value(headers.message_id);
+  if (!headers.message_id.empty())
+    mail.message_id = history_internal::message_id_value(headers.message_id);
   mail.identity = !mail.message_id.empty()
                       ? mail.message_id
                       : "header-fnv1a64:" + history_internal::header_digest(headers.block);
   if (resent) {
-    mail.identity += " resent:" + (!headers.resent_message_id.empty()
-                                       ? history_internal::message_id_value(headers.resent_message_id)
-                                       : headers.resent_date);
+    mail.identity +=
+        " resent:" + (!headers.resent_message_id.empty()
+                          ? history_internal::message_id_value(headers.resent_message_id)
+                          : headers.resent_date);
   }
   mail.origin = std::move(origin);
   mail.raw = std::move(raw);
@@ -257,7 +265,8 @@ Result<MailArchiveStats> read_message_files(const std::vector<fs::path>& files,
   fs::path label_root = root.filename().empty() ? root.parent_path().filename() : root.filename();
   for (const auto& path : files) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return std::unexpected(io_error(path, "cannot stat", errno));
+    if (::stat(path.c_str(), &st) != 0)
+      return std::unexpected(io_error(path, "cannot stat", errno));
     ++stats.files;
     stats.bytes += static_cast<std::uint64_t>(st.st_size);
     if (static_cast<std::uint64_t>(st.st_size) > options.max_message_bytes) {
@@ -268,8 +277,8 @@ Result<MailArchiveStats> read_message_files(const std::vector<fs::path>& files,
     if (!raw) return std::unexpected(raw.error());
     std::string origin = path == root ? path.filename().string()
                                       : (label_root / path.lexically_relative(root)).string();
-    auto mail = sent_mail_from_message(std::move(*raw), modification_time(st), std::move(origin),
-                                       options);
+    auto mail =
+        sent_mail_from_message(std::move(*raw), modification_time(st), std::move(origin), options);
     if (!mail) {
       ++stats.skipped;
     } else {
@@ -295,7 +304,8 @@ Result<void> list_files(const fs::path& folder, bool recursive, bool eml_only,
     out.push_back(entry.path());
   };
   if (recursive) {
-    fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied, error);
+    fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied,
+                                        error);
     for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) consider(*it);
   } else {
     fs::directory_iterator it(folder, error);
@@ -331,7 +341,8 @@ Result<MailArchiveStats> read_eml(const fs::path& file_or_folder, const MailArch
     return read_message_files({file_or_folder}, file_or_folder, options, sink, progress);
   }
   std::vector<fs::path> files;
-  if (auto ok = list_files(file_or_folder, true, true, files); !ok) return std::unexpected(ok.error());
+  if (auto ok = list_files(file_or_folder, true, true, files); !ok)
+    return std::unexpected(ok.error());
   std::sort(files.begin(), files.end());
   return read_message_files(files, file_or_folder, options, sink, progress);
 }

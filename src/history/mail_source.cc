@@ -92,8 +92,8 @@ Result<SourceKind> detect_source_kind(const fs::path& path) {
   std::error_code error;
   fs::file_status status = fs::status(path, error);
   if (error || !fs::exists(status)) {
-    return make_error(ErrorCode::kIo, path.string() + ": " +
-                                          (error ? error.message() : "no such file or folder"));
+    return make_error(ErrorCode::kIo,
+                      path.string() + ": " + (error ? error.message() : "no such file or folder"));
   }
   if (fs::is_directory(status)) {
     if (fs::is_directory(path / "cur", error) || fs::is_directory(path / "new", error)) {

@@ -40,17 +40,17 @@ struct MailSourceOptions {
   // The reference "now": the latest a log file's modification time may stand for when
   // inferring the years of traditional syslog timestamps. Default: when the options were made.
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
-  PostfixLogOptions log;       // its own `now` is ignored: the one above is used
+  PostfixLogOptions log;  // its own `now` is ignored: the one above is used
   MailArchiveOptions archive;
 };
 
 struct SourceStats {
   std::uint64_t files = 0;
-  std::uint64_t bytes = 0;              // bytes of the files as stored (gzip: compressed)
-  std::uint64_t lines = 0;              // log lines read
-  std::uint64_t messages = 0;           // records handed to the sink
-  std::uint64_t malformed_lines = 0;    // log lines skipped as unreadable (see postfix_log.h)
-  std::uint64_t skipped_messages = 0;   // archive messages too large or without recipients
+  std::uint64_t bytes = 0;                // bytes of the files as stored (gzip: compressed)
+  std::uint64_t lines = 0;                // log lines read
+  std::uint64_t messages = 0;             // records handed to the sink
+  std::uint64_t malformed_lines = 0;      // log lines skipped as unreadable (see postfix_log.h)
+  std::uint64_t skipped_messages = 0;     // archive messages too large or without recipients
   std::uint64_t outside_time_bounds = 0;  // records before `since` or not before `until`
 };
 

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "history/unix_time.h"
+
 namespace sendguard::history_internal {
 namespace {
 
@@ -22,7 +24,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -77,7 +80,9 @@ MessageHeaders read_message_headers(std::string_view raw, std::size_t max_header
     std::size_t start = pos;
     auto line_end = [&](std::size_t from) {
       const void* nl = std::memchr(text.data() + from, '\n', text.size() - from);
-      return nl == nullptr ? text.size() : static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) + 1;
+      return nl == nullptr
+                 ? text.size()
+                 : static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) + 1;
     };
     std::size_t end = line_end(start);
     if (trim(text.substr(start, end - start)).find_first_not_of("\r\n") == std::string_view::npos) {
@@ -93,18 +98,30 @@ MessageHeaders read_message_headers(std::string_view raw, std::size_t max_header
     std::string_view value = field.substr(colon + 1);
     headers.has_fields = true;
     if (name.size() < 2 || name.size() > 17) continue;
-    if (iequals(name, "From")) keep(headers.from, value, false);
-    else if (iequals(name, "To")) keep(headers.to, value, true);
-    else if (iequals(name, "Cc")) keep(headers.cc, value, true);
-    else if (iequals(name, "Bcc")) keep(headers.bcc, value, true);
-    else if (iequals(name, "Date")) keep(headers.date, value, false);
-    else if (iequals(name, "Message-ID")) keep(headers.message_id, value, false);
-    else if (iequals(name, "Resent-From")) keep(headers.resent_from, value, false);
-    else if (iequals(name, "Resent-To")) keep(headers.resent_to, value, false);
-    else if (iequals(name, "Resent-Cc")) keep(headers.resent_cc, value, false);
-    else if (iequals(name, "Resent-Bcc")) keep(headers.resent_bcc, value, false);
-    else if (iequals(name, "Resent-Date")) keep(headers.resent_date, value, false);
-    else if (iequals(name, "Resent-Message-ID")) keep(headers.resent_message_id, value, false);
+    if (iequals(name, "From"))
+      keep(headers.from, value, false);
+    else if (iequals(name, "To"))
+      keep(headers.to, value, true);
+    else if (iequals(name, "Cc"))
+      keep(headers.cc, value, true);
+    else if (iequals(name, "Bcc"))
+      keep(headers.bcc, value, true);
+    else if (iequals(name, "Date"))
+      keep(headers.date, value, false);
+    else if (iequals(name, "Message-ID"))
+      keep(headers.message_id, value, false);
+    else if (iequals(name, "Resent-From"))
+      keep(headers.resent_from, value, false);
+    else if (iequals(name, "Resent-To"))
+      keep(headers.resent_to, value, false);
+    else if (iequals(name, "Resent-Cc"))
+      keep(headers.resent_cc, value, false);
+    else if (iequals(name, "Resent-Bcc"))
+      keep(headers.resent_bcc, value, false);
+    else if (iequals(name, "Resent-Date"))
+      keep(headers.resent_date, value, false);
+    else if (iequals(name, "Resent-Message-ID"))
+      keep(headers.resent_message_id, value, false);
   }
   headers.block = text.substr(0, block_end);
   return headers;
@@ -126,7 +143,8 @@ std::string message_id_value(std::string_view value) {
   std::size_t open = value.find('<');
   if (open != std::string_view::npos) {
     std::size_t close = value.find('>', open);
-    if (close != std::string_view::npos) return std::string(trim(value.substr(open + 1, close - open - 1)));
+    if (close != std::string_view::npos)
+      return std::string(trim(value.substr(open + 1, close - open - 1)));
   }
   return std::string(trim(value));
 }
@@ -139,7 +157,7 @@ std::optional<std::chrono::system_clock::time_point> parse_date_header(std::stri
   if (date == nullptr) return std::nullopt;
   std::int64_t seconds = g_date_time_to_unix(date);
   g_date_time_unref(date);
-  return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+  return from_unix_seconds(seconds);
 }
 
 std::string header_digest(std::string_view block) {

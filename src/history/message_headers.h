@@ -23,7 +23,7 @@ struct MessageHeaders {
   std::string from, to, cc, bcc, date, message_id;
   // The newest Resent- block (the first one from the top): who re-sent the message to whom.
   std::string resent_from, resent_to, resent_cc, resent_bcc, resent_date, resent_message_id;
-  std::string_view block;  // the header block as read (without the blank line after it)
+  std::string_view block;   // the header block as read (without the blank line after it)
   bool has_fields = false;  // at least one "Name: value" field was found
 };
 

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <unordered_map>
@@ -12,6 +13,7 @@
 #include "history/byte_stream.h"
 #include "history/line_reader.h"
 #include "history/syslog_time.h"
+#include "history/unix_time.h"
 
 namespace sendguard {
 namespace {
@@ -115,7 +117,7 @@ PostfixLogLine cut_line(std::string_view line, SyslogTimestamp& time) {
         out.kind = LogLineKind::kRemoved;
       } else if (starts_with(message, "from=")) {
         out.kind = angle_address(message.substr(5), out.address) ? LogLineKind::kSender
-                                                                  : LogLineKind::kMalformed;
+                                                                 : LogLineKind::kMalformed;
       }
       break;
     case Service::kSmtp: {
@@ -262,8 +264,7 @@ struct PostfixLogJoiner::State {
       }
       return line.kind;
     }
-    if (line.kind == LogLineKind::kDelivery &&
-        (line.status != "sent" || line.content_filter)) {
+    if (line.kind == LogLineKind::kDelivery && (line.status != "sent" || line.content_filter)) {
       return line.kind;
     }
     OpenMessage& m = find_or_open(line, *when);
@@ -334,7 +335,7 @@ Result<PostfixLogStats> read_postfix_logs(std::span<const std::filesystem::path>
     struct stat st {};
     system_clock::time_point modified = options.now;
     if (::stat(path.c_str(), &st) == 0) {
-      modified = system_clock::time_point(std::chrono::seconds(st.st_mtim.tv_sec));
+      modified = history_internal::from_unix_seconds(st.st_mtim.tv_sec).value_or(options.now);
     }
     joiner.begin_file(path.filename().string(), modified);
     history_internal::LineReader reader(**stream, options.max_line_bytes);

@@ -60,7 +60,7 @@ struct PostfixLogOptions {
 
 struct PostfixLogStats {
   std::uint64_t files = 0;
-  std::uint64_t bytes = 0;            // bytes of the files (compressed size for gzip)
+  std::uint64_t bytes = 0;  // bytes of the files (compressed size for gzip)
   std::uint64_t lines = 0;
   std::uint64_t messages = 0;         // SentMail records handed to the sink
   std::uint64_t malformed_lines = 0;  // no timestamp, unreadable Postfix line, overlong

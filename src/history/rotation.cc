@@ -14,13 +14,14 @@ bool all_digits(const std::string& s) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 struct RotationName {
   std::string base;
-  int age_class = 2;        // 0 dateext, 1 numbered, 2 the live file
-  std::int64_t order = 0;   // within the class, ascending is older first
+  int age_class = 2;       // 0 dateext, 1 numbered, 2 the live file
+  std::int64_t order = 0;  // within the class, ascending is older first
 };
 
 RotationName parse_rotation_name(std::string name) {

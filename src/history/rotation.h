@@ -2,7 +2,8 @@
 //
 // A family is one log under the names its rotator gives it, in one directory:
 //   mail.log  mail.log.1  mail.log.2.gz ...         (logrotate, numbered: a higher number is older)
-//   mail.log  mail.log-20261127  mail.log-20261126.gz  (logrotate dateext: an earlier date is older)
+//   mail.log  mail.log-20261127  mail.log-20261126.gz  (logrotate dateext: an earlier date is
+//   older)
 // The live file, without a suffix, is the newest. Reading a family oldest first as one stream
 // joins a message whose lines straddle a rotation.
 //

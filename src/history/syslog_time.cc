@@ -3,6 +3,8 @@
 
 #include <ctime>
 
+#include "history/unix_time.h"
+
 namespace sendguard::history_internal {
 namespace {
 
@@ -122,8 +124,8 @@ std::int64_t SyslogClock::local_offset_seconds(std::int64_t local_seconds) {
 }
 
 void SyslogClock::set_reference(system_clock::time_point reference) {
-  std::int64_t utc = std::chrono::duration_cast<std::chrono::seconds>(
-                         reference.time_since_epoch()).count();
+  std::int64_t utc =
+      std::chrono::duration_cast<std::chrono::seconds>(reference.time_since_epoch()).count();
   std::int64_t offset;
   if (utc_offset_) {
     offset = utc_offset_->count() * 60;
@@ -171,8 +173,7 @@ std::optional<system_clock::time_point> SyslogClock::to_utc(const SyslogTimestam
   }
   std::int64_t offset =
       t.utc_offset_minutes ? std::int64_t{*t.utc_offset_minutes} * 60 : local_offset_seconds(local);
-  return system_clock::time_point(std::chrono::seconds(local - offset) +
-                                  std::chrono::microseconds(t.microsecond));
+  return from_unix_seconds(local - offset, t.microsecond);
 }
 
 }  // namespace sendguard::history_internal
