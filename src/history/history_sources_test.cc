@@ -207,6 +207,25 @@ TEST_F(HistorySourcesTest, ReusedQueueIdIsANewMessage) {
   EXPECT_NE(mails_[2].identity, mails_[3].identity);
 }
 
+TEST_F(HistorySourcesTest, QueueIdsLeftOpenAreClosedByTimeAndAtTheEnd) {
+  // Delivered, but the `removed` line was lost: closed once the log is past any queue lifetime,
+  // so before the messages that follow; one still open at the end of the stream comes last.
+  std::string log = relayed("Nov 10 09:00:00", "AAAAA11111", "a@corp.example",
+                            {{"x@one.example", "sent"}}, false);
+  log += relayed("Nov 20 09:00:00", "BBBBB22222", "b@corp.example", {{"y@two.example", "sent"}});
+  log += relayed("Nov 21 09:00:00", "CCCCC33333", "c@corp.example", {{"z@three.example", "sent"}},
+                 false);
+  log += relayed("Nov 22 09:00:00", "DDDDD44444", "d@corp.example", {{"w@four.example", "sent"}});
+  auto stats = read({write("mail.log", log)});
+  ASSERT_TRUE(stats.has_value()) << stats.error().message;
+  ASSERT_EQ(mails_.size(), 4u);
+  EXPECT_EQ(mails_[0].queue_id, "AAAAA11111");
+  EXPECT_EQ(mails_[1].queue_id, "BBBBB22222");
+  EXPECT_EQ(mails_[2].queue_id, "DDDDD44444");
+  EXPECT_EQ(mails_[3].queue_id, "CCCCC33333");
+  EXPECT_EQ(mails_[3].recipients, (Strings{"z@three.example"}));
+}
+
 TEST_F(HistorySourcesTest, RotatedChainIsOneStreamOldestFirst) {
   // A message queued in mail.log.1 and delivered after the rotation, in mail.log.
   std::string oldest =
