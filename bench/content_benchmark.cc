@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_timing.h"
 #include "content/content.h"
 #include "content/patterns.h"
 #include "content/topics.h"
@@ -50,16 +51,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using sendguard::bench::median;
+using sendguard::bench::thread_cpu_seconds;
 
 // ---- deterministic corpus -------------------------------------------------------------
 

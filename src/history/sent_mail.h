@@ -24,8 +24,10 @@ struct SentMail {
   // "Maildir/cur/1700000000.M1P2.host:2,S".
   std::string origin;
   // Stable across re-imports of the same source, so that importing twice does not count twice:
-  // logs use host, queue id and the time the queue id was first seen (queue ids are reused);
-  // archives use the Message-ID, or a digest of the header block when there is none.
+  // logs use host, queue id and the time the queue id was first seen (queue ids are reused),
+  // "mx1/4BC1D2E3F4/2026-11-28T08:07:26Z"; archives use the Message-ID, or a digest of the
+  // header block when there is none, "header-fnv1a64:0123456789abcdef" (postfix_log.h and
+  // mail_archive.h give the details).
   std::string identity;
   // Archives only: the whole raw message, so that investigation can inspect its content.
   // Empty for logs (they carry no bodies).

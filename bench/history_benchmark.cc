@@ -1,0 +1,353 @@
+// History source throughput, each beside a baseline measured in the same run.
+//
+// 1. Postfix log: a synthetic mail.log of --log-mb MB (ordinary relayed traffic: smtpd,
+//    cleanup, qmgr, smtp lines, some deferrals and bounces, some lines of other programs) is
+//    read by read_postfix_logs() and, as the baseline, by plain read() of 4 MiB chunks with a
+//    memchr line count: the least any line-oriented reader must do. The goal is at least
+//    100 MB/s on one core for the whole import path, so the reader must stay well above it.
+// 2. mbox: --messages messages of 2 to 50 KB (text bodies, some with base64 attachments, some
+//    body lines escaped as ">From ") are read by read_mbox() and, as the baseline, by GMime
+//    alone: g_mime_parser in GMIME_FORMAT_MBOX constructing every message. The goal is at most
+//    1.5 times GMime's time.
+//
+// Times are CPU time of this thread (these machines are shared; wall time mostly measures the
+// wait for a core), medians of --runs runs. Files are generated once, then read while they are
+// in the page cache, so disk speed is out of the picture for both sides alike.
+//
+// usage: history_benchmark [--log-mb N] [--messages N] [--runs N] [--workdir DIR]
+#include <fcntl.h>
+#include <gmime/gmime.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench_timing.h"
+#include "history/mail_archive.h"
+#include "history/postfix_log.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+using sendguard::bench::median;
+using sendguard::bench::thread_cpu_seconds;
+
+// Writes through a large buffer: generation must not dominate the set-up time.
+class Writer {
+ public:
+  explicit Writer(const fs::path& path) : file_(std::fopen(path.c_str(), "wb")) {
+    if (file_ == nullptr) {
+      std::perror(path.c_str());
+      std::exit(2);
+    }
+    buffer_.reserve(8u << 20);
+  }
+  ~Writer() {
+    flush();
+    std::fclose(file_);
+  }
+  std::string& buffer() { return buffer_; }
+  void maybe_flush() {
+    if (buffer_.size() >= (8u << 20) - 65536) flush();
+  }
+  std::uint64_t written() const { return written_ + buffer_.size(); }
+
+ private:
+  void flush() {
+    std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
+    written_ += buffer_.size();
+    buffer_.clear();
+  }
+  std::FILE* file_;
+  std::string buffer_;
+  std::uint64_t written_ = 0;
+};
+
+// ---- the synthetic mail log ------------------------------------------------------------
+
+struct LogCorpus {
+  std::uint64_t bytes = 0, lines = 0, delivered = 0;
+};
+
+LogCorpus write_mail_log(const fs::path& path, std::uint64_t target_bytes) {
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::mt19937_64 rng(20261128);
+  Writer out(path);
+  LogCorpus corpus;
+  std::time_t now = 1793491200;  // 2026-11-01T00:00:00Z
+  char stamp[32];
+  auto line = [&](const char* format, auto... args) {
+    std::string& b = out.buffer();
+    std::size_t at = b.size();
+    b.resize(at + 1024);
+    int n = std::snprintf(b.data() + at, 1024, format, args...);
+    b.resize(at + static_cast<std::size_t>(n));
+    ++corpus.lines;
+  };
+  auto set_stamp = [&] {
+    std::tm t{};
+    gmtime_r(&now, &t);
+    std::snprintf(stamp, sizeof stamp, "%s %2d %02d:%02d:%02d", kMonths[t.tm_mon], t.tm_mday,
+                  t.tm_hour, t.tm_min, t.tm_sec);
+  };
+  std::uint64_t queue = 0x3A0000000ull;
+  while (out.written() < target_bytes) {
+    now += 1 + static_cast<std::time_t>(rng() % 2);
+    set_stamp();
+    unsigned ws = rng() % 900, user = rng() % 5000, pid = 1000 + rng() % 30000;
+    char qid[16];
+    std::snprintf(qid, sizeof qid, "%010llX", static_cast<unsigned long long>(++queue));
+    line("%s mx1 postfix/smtpd[%u]: connect from ws%u.corp.example[10.0.%u.%u]\n", stamp, pid, ws,
+         ws / 250, ws % 250);
+    line(
+        "%s mx1 postfix/smtpd[%u]: %s: client=ws%u.corp.example[10.0.%u.%u], "
+        "sasl_method=PLAIN, sasl_username=user%u\n",
+        stamp, pid, qid, ws, ws / 250, ws % 250, user);
+    line("%s mx1 postfix/cleanup[2211]: %s: message-id=<%ld.%u.%s@corp.example>\n", stamp, qid,
+         static_cast<long>(now), user, qid);
+    unsigned recipients = 1 + rng() % 3;
+    line(
+        "%s mx1 postfix/qmgr[1201]: %s: from=<user%u@corp.example>, size=%u, nrcpt=%u (queue "
+        "active)\n",
+        stamp, qid, user, 2000 + static_cast<unsigned>(rng() % 48000), recipients);
+    line(
+        "%s mx1 postfix/smtpd[%u]: disconnect from ws%u.corp.example[10.0.%u.%u] ehlo=2 "
+        "starttls=1 auth=1 mail=1 rcpt=%u data=1 quit=1 commands=%u\n",
+        stamp, pid, ws, ws / 250, ws % 250, recipients, 8 + recipients);
+    bool any_sent = false;
+    for (unsigned r = 0; r < recipients; ++r) {
+      unsigned partner = rng() % 20000, roll = rng() % 100;
+      const char* status = roll < 3 ? "deferred" : roll < 4 ? "bounced" : "sent";
+      const char* dsn = roll < 3 ? "4.4.1" : roll < 4 ? "5.1.1" : "2.0.0";
+      line(
+          "%s mx1 postfix/smtp[%u]: %s: to=<contact%u@partner%u.example>, "
+          "relay=mx.partner%u.example[192.0.%u.%u]:25, delay=0.%u, delays=0.1/0.01/0.2/0.%u, "
+          "dsn=%s, status=%s (250 2.0.0 Ok: queued as %08X)\n",
+          stamp, pid + 7, qid, rng() % 40, partner, partner, partner / 250 % 250, partner % 250,
+          static_cast<unsigned>(rng() % 99), static_cast<unsigned>(rng() % 99), dsn, status,
+          static_cast<unsigned>(rng()));
+      any_sent = any_sent || roll >= 4;
+    }
+    if (any_sent) ++corpus.delivered;
+    line("%s mx1 postfix/qmgr[1201]: %s: removed\n", stamp, qid);
+    if (rng() % 10 == 0) {
+      line("%s mx1 dovecot: imap(user%u)<%u><abcdEFGH>: Logged out in=123 out=4567\n", stamp, user,
+           pid);
+    }
+    if (rng() % 50 == 0) {
+      line(
+          "%s mx1 postfix/anvil[977]: statistics: max connection rate 3/60s for "
+          "(smtp:10.0.0.5) at %s\n",
+          stamp, stamp);
+    }
+    out.maybe_flush();
+  }
+  corpus.bytes = out.written();
+  return corpus;
+}
+
+// ---- the synthetic mbox ----------------------------------------------------------------
+
+std::uint64_t write_mbox(const fs::path& path, int messages) {
+  static const char* kWords[] = {"the",     "meeting",  "report",  "team",     "review",  "draft",
+                                 "monday",  "please",   "send",    "comments", "budget",  "quarter",
+                                 "project", "schedule", "office",  "customer", "plan",    "thanks",
+                                 "minutes", "attached", "summary", "contract", "invoice", "policy"};
+  static const char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::mt19937_64 rng(20261129);
+  Writer out(path);
+  for (int i = 0; i < messages; ++i) {
+    std::string& b = out.buffer();
+    // Sizes: most small, a long tail up to 50 KB.
+    unsigned roll = rng() % 100;
+    std::size_t target = roll < 60   ? 2048 + rng() % 6144
+                         : roll < 90 ? 8192 + rng() % 22528
+                                     : 30720 + rng() % 20480;
+    bool attachment = target > 12000 && rng() % 2 == 0;
+    unsigned user = rng() % 5000;
+    char head[2048];
+    std::snprintf(head, sizeof head,
+                  "From user%u@corp.example Sat Nov 28 08:%02d:%02d 2026\n"
+                  "Return-Path: <user%u@corp.example>\n"
+                  "Received: from ws%u.corp.example (ws%u.corp.example [10.0.1.%u])\n"
+                  "\tby mx1.corp.example (Postfix) with ESMTPSA id 4BC1D%05X\n"
+                  "\tfor <contact%u@partner%u.example>; Sat, 28 Nov 2026 08:%02d:%02d +0000 (UTC)\n"
+                  "From: User %u <user%u@corp.example>\n"
+                  "To: Contact <contact%u@partner%u.example>, other%u@partner%u.example\n"
+                  "Cc: \"Team, Lead\" <lead%u@corp.example>\n"
+                  "Subject: Re: the quarterly report %d\n"
+                  "Date: Sat, 28 Nov 2026 08:%02d:%02d +0000\n"
+                  "Message-ID: <%d.%u@corp.example>\n"
+                  "MIME-Version: 1.0\n",
+                  user, i / 60 % 60, i % 60, user, user % 900, user % 900, user % 250, i, i % 997,
+                  i % 4000, i / 60 % 60, i % 60, user, user, i % 997, i % 4000, (i + 1) % 997,
+                  (i + 7) % 4000, user % 50, i, i / 60 % 60, i % 60, i, user);
+    b += head;
+    if (attachment) {
+      b += "Content-Type: multipart/mixed; boundary=\"=-b" + std::to_string(i) + "\"\n\n";
+      b += "--=-b" + std::to_string(i) + "\nContent-Type: text/plain; charset=utf-8\n\n";
+    } else {
+      b += "Content-Type: text/plain; charset=utf-8\n\n";
+    }
+    std::size_t body_start = b.size();
+    std::size_t text_bytes = attachment ? (target - 1500) / 4 : target - 1000;
+    while (b.size() - body_start < text_bytes) {
+      if (rng() % 40 == 0) b += ">From the minutes of the last meeting:\n";  // escaped
+      for (int w = 0; w < 11; ++w) {
+        if (w) b += ' ';
+        b += kWords[rng() % std::size(kWords)];
+      }
+      b += ".\n";
+    }
+    if (attachment) {
+      b += "\n--=-b" + std::to_string(i) +
+           "\nContent-Type: application/pdf; name=\"report.pdf\"\n"
+           "Content-Transfer-Encoding: base64\n"
+           "Content-Disposition: attachment; filename=\"report.pdf\"\n\n";
+      std::size_t attachment_start = b.size();
+      while (b.size() - attachment_start < target - text_bytes - 1500) {
+        for (int c = 0; c < 76; ++c) b += kBase64[rng() % 64];
+        b += '\n';
+      }
+      b += "--=-b" + std::to_string(i) + "--\n";
+    }
+    b += '\n';
+    out.maybe_flush();
+  }
+  return out.written();
+}
+
+// ---- measurements ----------------------------------------------------------------------
+
+struct Baseline {
+  std::uint64_t lines = 0;
+};
+
+Baseline read_and_count_lines(const fs::path& path) {
+  Baseline result;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  std::vector<char> buffer(4u << 20);
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n <= 0) break;
+    const char* p = buffer.data();
+    const char* end = p + n;
+    while ((p = static_cast<const char*>(
+                std::memchr(p, '\n', static_cast<std::size_t>(end - p)))) != nullptr) {
+      ++result.lines;
+      ++p;
+    }
+  }
+  ::close(fd);
+  return result;
+}
+
+int gmime_parse_mbox(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  GMimeStream* stream = g_mime_stream_fs_new(fd);  // owns fd
+  GMimeParser* parser = g_mime_parser_new_with_stream(stream);
+  g_mime_parser_set_format(parser, GMIME_FORMAT_MBOX);
+  int count = 0;
+  while (!g_mime_parser_eos(parser)) {
+    GMimeMessage* message = g_mime_parser_construct_message(parser, nullptr);
+    if (message == nullptr) break;
+    ++count;
+    g_object_unref(message);
+  }
+  g_object_unref(parser);
+  g_object_unref(stream);
+  return count;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::uint64_t log_mb = 1024;
+  int messages = 100000, runs = 3;
+  fs::path workdir = fs::temp_directory_path() / "sendguard-history-benchmark";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--log-mb")
+      log_mb = std::stoull(argv[i + 1]);
+    else if (flag == "--messages")
+      messages = std::stoi(argv[i + 1]);
+    else if (flag == "--runs")
+      runs = std::stoi(argv[i + 1]);
+    else if (flag == "--workdir")
+      workdir = argv[i + 1];
+  }
+  fs::create_directories(workdir);
+  g_mime_init();
+
+  fs::path log_path = workdir / "mail.log";
+  LogCorpus log = write_mail_log(log_path, log_mb << 20);
+  fs::path mbox_path = workdir / "sent.mbox";
+  std::uint64_t mbox_bytes = write_mbox(mbox_path, messages);
+
+  std::vector<double> base_s, log_s, gmime_s, mbox_s;
+  std::uint64_t base_lines = 0, log_messages = 0, mbox_messages = 0, mbox_raw = 0;
+  int gmime_messages = 0;
+  sendguard::PostfixLogOptions log_options;
+  log_options.utc_offset = std::chrono::minutes(0);
+  for (int r = 0; r < runs; ++r) {
+    double start = thread_cpu_seconds();
+    base_lines = read_and_count_lines(log_path).lines;
+    base_s.push_back(thread_cpu_seconds() - start);
+
+    log_messages = 0;
+    start = thread_cpu_seconds();
+    std::vector<fs::path> chain{log_path};
+    auto read = sendguard::read_postfix_logs(chain, log_options,
+                                             [&](sendguard::SentMail&&) { ++log_messages; });
+    log_s.push_back(thread_cpu_seconds() - start);
+    if (!read) {
+      std::fprintf(stderr, "%s\n", read.error().message.c_str());
+      return 2;
+    }
+
+    start = thread_cpu_seconds();
+    gmime_messages = gmime_parse_mbox(mbox_path);
+    gmime_s.push_back(thread_cpu_seconds() - start);
+
+    mbox_messages = mbox_raw = 0;
+    start = thread_cpu_seconds();
+    auto mbox = sendguard::read_mbox(mbox_path, {}, [&](sendguard::SentMail&& mail) {
+      ++mbox_messages;
+      mbox_raw += mail.raw.size();
+    });
+    mbox_s.push_back(thread_cpu_seconds() - start);
+    if (!mbox) {
+      std::fprintf(stderr, "%s\n", mbox.error().message.c_str());
+      return 2;
+    }
+  }
+
+  double log_mib = static_cast<double>(log.bytes) / (1 << 20);
+  double base_rate = log_mib / median(base_s), log_rate = log_mib / median(log_s);
+  std::printf("history sources: CPU time of one thread, medians of %d runs\n\n", runs);
+  std::printf("Postfix log: %.1f MB, %llu lines, %llu messages delivered (%llu records read)\n",
+              log_mib, static_cast<unsigned long long>(base_lines),
+              static_cast<unsigned long long>(log.delivered),
+              static_cast<unsigned long long>(log_messages));
+  std::printf("  %-44s %9.1f MB/s\n", "baseline: read() 4 MiB + memchr line count", base_rate);
+  std::printf("  %-44s %9.1f MB/s   %5.2fx the baseline's time\n", "read_postfix_logs", log_rate,
+              base_rate / log_rate);
+  double mbox_mib = static_cast<double>(mbox_bytes) / (1 << 20);
+  std::printf("\nmbox: %d messages, %.1f MB (%d parsed by GMime, %llu records, %.1f MB raw)\n",
+              messages, mbox_mib, gmime_messages, static_cast<unsigned long long>(mbox_messages),
+              static_cast<double>(mbox_raw) / (1 << 20));
+  std::printf("  %-44s %9.2f s  %7.1f MB/s\n", "baseline: GMime parser, GMIME_FORMAT_MBOX",
+              median(gmime_s), mbox_mib / median(gmime_s));
+  std::printf("  %-44s %9.2f s  %7.1f MB/s   ratio %.2fx GMime's time\n", "read_mbox",
+              median(mbox_s), mbox_mib / median(mbox_s), median(mbox_s) / median(gmime_s));
+  return log_messages == log.delivered && mbox_messages == static_cast<std::uint64_t>(messages) ? 0
+                                                                                                : 1;
+}
