@@ -244,7 +244,7 @@ void Gateway::record_delivery(const Transaction& transaction, const Evaluation& 
   // message, and the log import cannot meet it anyway.
   mail.identity = transaction.queue_id.empty()
                       ? "gateway:" + node_ + ":" + std::to_string(mail.time.time_since_epoch().count())
-                      : postfix_identity(transaction.queue_id, mail.time);
+                      : postfix_identity(node_, transaction.queue_id, mail.time);
   mail.origin = "gateway:" + node_;
   recorder_->record(std::move(mail));
 }

@@ -143,7 +143,7 @@ TEST_F(HistorySourcesTest, OrdinaryTrafficYieldsOneRecordPerDeliveredMessage) {
   EXPECT_EQ(first.queue_id, "4BC1D2E3F4");
   EXPECT_EQ(first.message_id, "4BC1D2E3F4@corp.example");
   EXPECT_EQ(first.origin, "mail.log:5");  // its first delivery line
-  EXPECT_EQ(first.identity, "mx1/4BC1D2E3F4/2026-11-28T08:07:26Z");
+  EXPECT_EQ(first.identity, "postfix:mx1/4BC1D2E3F4:2026-11-28");
   EXPECT_TRUE(first.raw.empty());
   EXPECT_EQ(mails_[1].sender, "dave@corp.example");
   EXPECT_EQ(mails_[1].recipients, (Strings{"eve@army.ml"}));
@@ -177,7 +177,7 @@ TEST_F(HistorySourcesTest, DeferredThenSentCountsOnceAndBouncedNever) {
   EXPECT_EQ(mails_[0].queue_id, "AAAA11111");
   EXPECT_EQ(mails_[0].recipients, (Strings{"fast@remote.example", "slow@remote.example"}));
   EXPECT_EQ(mails_[0].time, utc(2026, 11, 28, 8, 0, 0));  // the first sent line
-  EXPECT_EQ(mails_[0].identity, "mx1/AAAA11111/2026-11-28T08:00:00Z");
+  EXPECT_EQ(mails_[0].identity, "postfix:mx1/AAAA11111:2026-11-28");
   EXPECT_EQ(mails_[1].queue_id, "CCCC33333");
   EXPECT_EQ(mails_[1].recipients, (Strings{"here@remote.example"}));
   EXPECT_EQ(find("BBBB22222"), nullptr);
@@ -196,10 +196,10 @@ TEST_F(HistorySourcesTest, ReusedQueueIdIsANewMessage) {
   ASSERT_EQ(mails_.size(), 4u);
   EXPECT_EQ(mails_[0].sender, "alice@corp.example");
   EXPECT_EQ(mails_[0].recipients, (Strings{"a@one.example"}));
-  EXPECT_EQ(mails_[0].identity, "mx1/ABC123DEF/2026-11-26T10:00:00Z");
+  EXPECT_EQ(mails_[0].identity, "postfix:mx1/ABC123DEF:2026-11-26");
   EXPECT_EQ(mails_[1].sender, "bob@corp.example");
   EXPECT_EQ(mails_[1].recipients, (Strings{"b@two.example"}));
-  EXPECT_EQ(mails_[1].identity, "mx1/ABC123DEF/2026-11-27T15:30:00Z");
+  EXPECT_EQ(mails_[1].identity, "postfix:mx1/ABC123DEF:2026-11-27");
   EXPECT_EQ(mails_[2].sender, "carol@corp.example");
   EXPECT_EQ(mails_[2].recipients, (Strings{"c@three.example"}));
   EXPECT_EQ(mails_[3].sender, "dave@corp.example");
@@ -252,7 +252,7 @@ TEST_F(HistorySourcesTest, RotatedChainIsOneStreamOldestFirst) {
   EXPECT_EQ(mails_[2].recipients, (Strings{"c@three.example"}));
   EXPECT_EQ(mails_[2].time, utc(2026, 11, 28, 0, 0, 5));
   EXPECT_EQ(mails_[2].origin, "mail.log:1");
-  EXPECT_EQ(mails_[2].identity, "mx1/33333CCCCC/2026-11-27T23:59:59Z");
+  EXPECT_EQ(mails_[2].identity, "postfix:mx1/33333CCCCC:2026-11-27");
   EXPECT_EQ(stats->files, 3u);
 }
 
@@ -296,7 +296,7 @@ TEST_F(HistorySourcesTest, YearRollsOverInsideAFileAndAcrossAChain) {
   ASSERT_TRUE(stats.has_value()) << stats.error().message;
   ASSERT_EQ(mails_.size(), 2u);
   EXPECT_EQ(mails_[0].time, utc(2027, 1, 1, 0, 0, 3));
-  EXPECT_EQ(mails_[0].identity, "mx1/55555EEEEE/2026-12-31T23:59:58Z");
+  EXPECT_EQ(mails_[0].identity, "postfix:mx1/55555EEEEE:2026-12-31");
   EXPECT_EQ(mails_[1].time, utc(2027, 1, 2, 8, 0, 0));
 
   // A chain rotated on New Year's Eve: each file takes its year from its own time.
@@ -341,7 +341,7 @@ TEST_F(HistorySourcesTest, Rfc3339TimestampsAreConvertedToUtc) {
   ASSERT_EQ(mails_.size(), 1u);
   EXPECT_EQ(mails_[0].queue_id, "4Nc1Xz0abcDEfGhJ");  // a long queue id
   EXPECT_EQ(mails_[0].time, utc(2026, 11, 28, 8, 7, 26) + std::chrono::microseconds(123456));
-  EXPECT_EQ(mails_[0].identity, "mx2/4Nc1Xz0abcDEfGhJ/2026-11-28T08:07:26Z");
+  EXPECT_EQ(mails_[0].identity, "postfix:mx2/4Nc1Xz0abcDEfGhJ:2026-11-28");
 }
 
 TEST_F(HistorySourcesTest, ServicesInstancesAndContentFilters) {
@@ -379,7 +379,7 @@ TEST_F(HistorySourcesTest, ServicesInstancesAndContentFilters) {
   EXPECT_EQ(mails_[0].recipients, (Strings{"a@one.example", "b@corp.example"}));
   EXPECT_EQ(mails_[1].sender, "other@corp.example");
   EXPECT_EQ(mails_[1].recipients, (Strings{"c@three.example"}));
-  EXPECT_EQ(mails_[1].identity, "mx1/postfix-out/AB12CD34EF/2026-11-28T08:00:00Z");
+  EXPECT_EQ(mails_[1].identity, "postfix:mx1/postfix-out/AB12CD34EF:2026-11-28");
 }
 
 TEST_F(HistorySourcesTest, GarbageAndInvalidUtf8AreSurvived) {

@@ -150,15 +150,6 @@ PostfixLogLine cut_line(std::string_view line, SyslogTimestamp& time) {
   return out;
 }
 
-std::string format_utc_seconds(system_clock::time_point t) {
-  std::time_t seconds = system_clock::to_time_t(t);
-  if (system_clock::from_time_t(seconds) > t) --seconds;  // to_time_t may round
-  std::tm civil{};
-  gmtime_r(&seconds, &civil);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &civil);
-  return text;
-}
 
 }  // namespace
 
@@ -197,9 +188,8 @@ struct PostfixLogJoiner::State {
     mail.recipients = std::move(m.recipients);
     mail.message_id = std::move(m.message_id);
     mail.origin = std::move(m.origin);
-    mail.identity = m.host + "/";
-    if (!m.instance.empty()) mail.identity += m.instance + "/";
-    mail.identity += m.queue_id + "/" + format_utc_seconds(m.first_seen);
+    mail.identity = postfix_identity(m.instance.empty() ? m.host : m.host + "/" + m.instance,
+                                     m.queue_id, m.first_seen);
     mail.queue_id = std::move(m.queue_id);
     ++messages;
     sink(std::move(mail));

@@ -17,8 +17,9 @@
 // queues are) are all read.
 //
 // Times: the first status=sent line's, in UTC (see syslog_time.h for traditional timestamps
-// and their year). identity = "host/queue id/first seen" (plus the instance for postmulti), the
-// same each time the same lines are read. origin = "file:line" of the first delivery line.
+// and their year). identity = postfix_identity() of host (plus the instance for postmulti),
+// queue id and the day it was first seen: the same each time the same lines are read, and the
+// same the gateway gives the message it saw. origin = "file:line" of the first delivery line.
 //
 // Limits: lines longer than max_line_bytes are skipped and counted as malformed; a queue id
 // open for longer than max_queue_lifetime (no `removed` line was logged, or it was lost) is

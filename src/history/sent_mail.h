@@ -24,8 +24,7 @@ struct SentMail {
   // "Maildir/cur/1700000000.M1P2.host:2,S".
   std::string origin;
   // Stable across re-imports of the same source, so that importing twice does not count twice:
-  // logs use host, queue id and the time the queue id was first seen (queue ids are reused),
-  // "mx1/4BC1D2E3F4/2026-11-28T08:07:26Z"; archives use the Message-ID, or a digest of the
+  // logs use postfix_identity() below, "postfix:mx1/4BC1D2E3F4:2026-11-28"; archives use the Message-ID, or a digest of the
   // header block when there is none, "header-fnv1a64:0123456789abcdef" (postfix_log.h and
   // mail_archive.h give the details).
   std::string identity;
@@ -34,11 +33,13 @@ struct SentMail {
   std::string raw;
 };
 
-// The identity of a message Postfix handled: its queue id and the UTC day the queue id was
-// first seen ("postfix:4F2A81C0D3:2026-11-28"). The log reader and the gateway (which learns
-// the queue id from the milter) name a message alike, so that learning from both counts it
-// once. Postfix reuses a queue id only after the file behind it is gone, and never on the same
-// day in practice.
-std::string postfix_identity(std::string_view queue_id, std::chrono::system_clock::time_point first_seen);
+// The identity of a message Postfix handled: the MTA (host name, plus "/instance" for a
+// postmulti instance), the queue id and the UTC day the queue id was first seen
+// ("postfix:mx1/4F2A81C0D3:2026-11-28"). The log reader and the gateway (which learns the queue
+// id from the milter and runs on the MTA's host) name a message alike, so that learning from
+// both counts it once. Postfix reuses a queue id only after the file behind it is gone, and
+// never on the same day in practice; the host keeps two MTAs' ids apart.
+std::string postfix_identity(std::string_view mta, std::string_view queue_id,
+                             std::chrono::system_clock::time_point first_seen);
 
 }  // namespace sendguard
