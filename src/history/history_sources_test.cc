@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -342,6 +343,29 @@ TEST_F(HistorySourcesTest, Rfc3339TimestampsAreConvertedToUtc) {
   EXPECT_EQ(mails_[0].queue_id, "4Nc1Xz0abcDEfGhJ");  // a long queue id
   EXPECT_EQ(mails_[0].time, utc(2026, 11, 28, 8, 7, 26) + std::chrono::microseconds(123456));
   EXPECT_EQ(mails_[0].identity, "mx2/4Nc1Xz0abcDEfGhJ/2026-11-28T08:07:26Z");
+}
+
+TEST_F(HistorySourcesTest, TraditionalTimestampsUseThisMachinesTimeZoneByDefault) {
+  // Central European time as a POSIX rule (no tz database needed): +1 in winter, +2 in summer.
+  const char* saved = std::getenv("TZ");
+  std::string saved_tz = saved != nullptr ? saved : "";
+  ::setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+  ::tzset();
+  options_.log.utc_offset.reset();
+  std::string log =
+      relayed("Jul  1 10:00:00", "AAAAA11111", "a@corp.example", {{"x@one.example", "sent"}});
+  log += relayed("Nov 28 09:07:26", "BBBBB22222", "b@corp.example", {{"y@two.example", "sent"}});
+  auto stats = read({write("mail.log", log)});
+  if (saved != nullptr) {
+    ::setenv("TZ", saved_tz.c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
+  ASSERT_TRUE(stats.has_value()) << stats.error().message;
+  ASSERT_EQ(mails_.size(), 2u);
+  EXPECT_EQ(mails_[0].time, utc(2026, 7, 1, 8, 0, 0));
+  EXPECT_EQ(mails_[1].time, utc(2026, 11, 28, 8, 7, 26));
 }
 
 TEST_F(HistorySourcesTest, ServicesInstancesAndContentFilters) {
