@@ -658,6 +658,14 @@ TEST_F(HistorySourcesTest, MboxSplitsOnlyAfterBlankLines) {
         return true;
       });
   EXPECT_EQ(seen, (Strings{"1|To: x@y\n\nbody\nFrom not a separator\n", "2|To: z@w\n"}));
+  seen.clear();
+  split_mbox("\r\n\nFrom a Sat\nTo: x@y\n\nbody\n\n", [&](std::string_view m, std::uint64_t n) {
+    seen.push_back(std::to_string(n) + "|" + std::string(m));
+    return true;
+  });
+  EXPECT_EQ(seen, (Strings{"1|To: x@y\n\nbody\n"}));
+  EXPECT_EQ(detect_source_kind(write("lead.mbox", "\nFrom a Sat\nTo: x@y\n\nbody\n")),
+            SourceKind::kMbox);
   EXPECT_EQ(unescape_mbox_message("a\n>From b\n>>From c\n> From d\n"),
             "a\nFrom b\n>From c\n> From d\n");
 }

@@ -46,7 +46,8 @@ Result<SourceKind> detect_file_kind(const fs::path& path) {
   }
   std::string_view head(buffer.data(), got);
   if (head.empty()) return SourceKind::kMailLog;
-  if (head.starts_with("From ")) {
+  std::size_t lead = head.find_first_not_of("\r\n");
+  if (lead != std::string_view::npos && head.substr(lead).starts_with("From ")) {
     if ((*stream)->is_gzip()) {
       return make_error(ErrorCode::kInvalidInput,
                         path.string() + ": a compressed mbox; decompress it before reading");
