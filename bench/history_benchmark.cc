@@ -5,6 +5,8 @@
 //    read by read_postfix_logs() and, as the baseline, by plain read() of 4 MiB chunks with a
 //    memchr line count: the least any line-oriented reader must do. The goal is at least
 //    100 MB/s on one core for the whole import path, so the reader must stay well above it.
+//    The same log's first --gzip-mb MB, gzip-compressed (level 6, as gzip and logrotate do),
+//    are read the same way beside zlib alone: gzread() of 4 MiB chunks with the same line count.
 // 2. mbox: --messages messages of 2 to 50 KB (text bodies, some with base64 attachments, some
 //    body lines escaped as ">From ") are read by read_mbox() and, as the baseline, by GMime
 //    alone: g_mime_parser in GMIME_FORMAT_MBOX constructing every message. The goal is at most
@@ -14,10 +16,11 @@
 // wait for a core), medians of --runs runs. Files are generated once, then read while they are
 // in the page cache, so disk speed is out of the picture for both sides alike.
 //
-// usage: history_benchmark [--log-mb N] [--messages N] [--runs N] [--workdir DIR]
+// usage: history_benchmark [--log-mb N] [--gzip-mb N] [--messages N] [--runs N] [--workdir DIR]
 #include <fcntl.h>
 #include <gmime/gmime.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -250,6 +253,44 @@ Baseline read_and_count_lines(const fs::path& path) {
   return result;
 }
 
+// The first `bytes` of `source`, compressed at gzip's default level.
+void write_gzip_prefix(const fs::path& source, const fs::path& target, std::uint64_t bytes) {
+  std::FILE* in = std::fopen(source.c_str(), "rb");
+  gzFile out = gzopen(target.c_str(), "wb6");
+  std::vector<char> buffer(4u << 20);
+  while (bytes > 0) {
+    std::size_t n = std::fread(buffer.data(), 1, std::min<std::uint64_t>(buffer.size(), bytes), in);
+    if (n == 0) break;
+    gzwrite(out, buffer.data(), static_cast<unsigned>(n));
+    bytes -= n;
+  }
+  gzclose(out);
+  std::fclose(in);
+}
+
+// zlib alone: inflate in 4 MiB chunks and count lines. Returns the bytes inflated.
+std::uint64_t gzread_and_count_lines(const fs::path& path, std::uint64_t& lines) {
+  gzFile in = gzopen(path.c_str(), "rb");
+  gzbuffer(in, 1u << 20);
+  std::vector<char> buffer(4u << 20);
+  std::uint64_t total = 0;
+  lines = 0;
+  for (;;) {
+    int n = gzread(in, buffer.data(), static_cast<unsigned>(buffer.size()));
+    if (n <= 0) break;
+    total += static_cast<std::uint64_t>(n);
+    const char* p = buffer.data();
+    const char* end = p + n;
+    while ((p = static_cast<const char*>(
+                std::memchr(p, '\n', static_cast<std::size_t>(end - p)))) != nullptr) {
+      ++lines;
+      ++p;
+    }
+  }
+  gzclose(in);
+  return total;
+}
+
 int gmime_parse_mbox(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   GMimeStream* stream = g_mime_stream_fs_new(fd);  // owns fd
@@ -270,13 +311,15 @@ int gmime_parse_mbox(const fs::path& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint64_t log_mb = 1024;
+  std::uint64_t log_mb = 1024, gzip_mb = 128;
   int messages = 100000, runs = 3;
   fs::path workdir = fs::temp_directory_path() / "sendguard-history-benchmark";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--log-mb")
       log_mb = std::stoull(argv[i + 1]);
+    else if (flag == "--gzip-mb")
+      gzip_mb = std::stoull(argv[i + 1]);
     else if (flag == "--messages")
       messages = std::stoi(argv[i + 1]);
     else if (flag == "--runs")
@@ -289,10 +332,13 @@ int main(int argc, char** argv) {
 
   fs::path log_path = workdir / "mail.log";
   LogCorpus log = write_mail_log(log_path, log_mb << 20);
+  fs::path gzip_path = workdir / "mail.log.1.gz";
+  write_gzip_prefix(log_path, gzip_path, gzip_mb << 20);
   fs::path mbox_path = workdir / "sent.mbox";
   std::uint64_t mbox_bytes = write_mbox(mbox_path, messages);
 
-  std::vector<double> base_s, log_s, gmime_s, mbox_s;
+  std::vector<double> base_s, log_s, zlib_s, gzip_s, gmime_s, mbox_s;
+  std::uint64_t gzip_content = 0, gzip_lines = 0, gzip_messages = 0;
   std::uint64_t base_lines = 0, log_messages = 0, mbox_messages = 0, mbox_raw = 0;
   int gmime_messages = 0;
   sendguard::PostfixLogOptions log_options;
@@ -310,6 +356,21 @@ int main(int argc, char** argv) {
     log_s.push_back(thread_cpu_seconds() - start);
     if (!read) {
       std::fprintf(stderr, "%s\n", read.error().message.c_str());
+      return 2;
+    }
+
+    start = thread_cpu_seconds();
+    gzip_content = gzread_and_count_lines(gzip_path, gzip_lines);
+    zlib_s.push_back(thread_cpu_seconds() - start);
+
+    gzip_messages = 0;
+    start = thread_cpu_seconds();
+    std::vector<fs::path> gzip_chain{gzip_path};
+    auto gzip_read = sendguard::read_postfix_logs(gzip_chain, log_options,
+                                                  [&](sendguard::SentMail&&) { ++gzip_messages; });
+    gzip_s.push_back(thread_cpu_seconds() - start);
+    if (!gzip_read) {
+      std::fprintf(stderr, "%s\n", gzip_read.error().message.c_str());
       return 2;
     }
 
@@ -340,6 +401,15 @@ int main(int argc, char** argv) {
   std::printf("  %-44s %9.1f MB/s\n", "baseline: read() 4 MiB + memchr line count", base_rate);
   std::printf("  %-44s %9.1f MB/s   %5.2fx the baseline's time\n", "read_postfix_logs", log_rate,
               base_rate / log_rate);
+  double gzip_mib = static_cast<double>(gzip_content) / (1 << 20);
+  double zlib_rate = gzip_mib / median(zlib_s), gzip_rate = gzip_mib / median(gzip_s);
+  std::printf(
+      "\ngzip log: the first %.1f MB of it (%.1f MB compressed), %llu lines, %llu records\n",
+      gzip_mib, static_cast<double>(fs::file_size(gzip_path)) / (1 << 20),
+      static_cast<unsigned long long>(gzip_lines), static_cast<unsigned long long>(gzip_messages));
+  std::printf("  %-44s %9.1f MB/s\n", "baseline: gzread() 4 MiB + memchr line count", zlib_rate);
+  std::printf("  %-44s %9.1f MB/s   %5.2fx the baseline's time\n", "read_postfix_logs", gzip_rate,
+              zlib_rate / gzip_rate);
   double mbox_mib = static_cast<double>(mbox_bytes) / (1 << 20);
   std::printf("\nmbox: %d messages, %.1f MB (%d parsed by GMime, %llu records, %.1f MB raw)\n",
               messages, mbox_mib, gmime_messages, static_cast<unsigned long long>(mbox_messages),

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -344,6 +345,29 @@ TEST_F(HistorySourcesTest, Rfc3339TimestampsAreConvertedToUtc) {
   EXPECT_EQ(mails_[0].identity, "postfix:mx2/4Nc1Xz0abcDEfGhJ:2026-11-28");
 }
 
+TEST_F(HistorySourcesTest, TraditionalTimestampsUseThisMachinesTimeZoneByDefault) {
+  // Central European time as a POSIX rule (no tz database needed): +1 in winter, +2 in summer.
+  const char* saved = std::getenv("TZ");
+  std::string saved_tz = saved != nullptr ? saved : "";
+  ::setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+  ::tzset();
+  options_.log.utc_offset.reset();
+  std::string log =
+      relayed("Jul  1 10:00:00", "AAAAA11111", "a@corp.example", {{"x@one.example", "sent"}});
+  log += relayed("Nov 28 09:07:26", "BBBBB22222", "b@corp.example", {{"y@two.example", "sent"}});
+  auto stats = read({write("mail.log", log)});
+  if (saved != nullptr) {
+    ::setenv("TZ", saved_tz.c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
+  ASSERT_TRUE(stats.has_value()) << stats.error().message;
+  ASSERT_EQ(mails_.size(), 2u);
+  EXPECT_EQ(mails_[0].time, utc(2026, 7, 1, 8, 0, 0));
+  EXPECT_EQ(mails_[1].time, utc(2026, 11, 28, 8, 7, 26));
+}
+
 TEST_F(HistorySourcesTest, ServicesInstancesAndContentFilters) {
   std::string log;
   // postfix/relay/smtp and lmtp deliver; postfix-out is another instance with its own queue.
@@ -634,6 +658,14 @@ TEST_F(HistorySourcesTest, MboxSplitsOnlyAfterBlankLines) {
         return true;
       });
   EXPECT_EQ(seen, (Strings{"1|To: x@y\n\nbody\nFrom not a separator\n", "2|To: z@w\n"}));
+  seen.clear();
+  split_mbox("\r\n\nFrom a Sat\nTo: x@y\n\nbody\n\n", [&](std::string_view m, std::uint64_t n) {
+    seen.push_back(std::to_string(n) + "|" + std::string(m));
+    return true;
+  });
+  EXPECT_EQ(seen, (Strings{"1|To: x@y\n\nbody\n"}));
+  EXPECT_EQ(detect_source_kind(write("lead.mbox", "\nFrom a Sat\nTo: x@y\n\nbody\n")),
+            SourceKind::kMbox);
   EXPECT_EQ(unescape_mbox_message("a\n>From b\n>>From c\n> From d\n"),
             "a\nFrom b\n>From c\n> From d\n");
 }

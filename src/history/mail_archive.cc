@@ -163,8 +163,12 @@ std::optional<SentMail> sent_mail_from_message(std::string raw, system_clock::ti
 void split_mbox(std::string_view content,
                 const std::function<bool(std::string_view, std::uint64_t)>& each) {
   static constexpr std::string_view kSeparator = "\nFrom ";
-  // The first message starts at the first "From " line; anything before it is not mail.
-  std::size_t from_line = content.substr(0, 5) == "From " ? 0 : std::string_view::npos;
+  // The first message starts at the first "From " line (blank lines before it are tolerated);
+  // anything else before it is not mail.
+  std::size_t lead = content.find_first_not_of("\r\n");
+  std::size_t from_line = lead != std::string_view::npos && content.substr(lead, 5) == "From "
+                              ? lead
+                              : std::string_view::npos;
   if (from_line == std::string_view::npos) {
     for (std::size_t at = find_bytes(content, kSeparator, 0); at != std::string_view::npos;
          at = find_bytes(content, kSeparator, at + 1)) {

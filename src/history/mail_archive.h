@@ -17,9 +17,10 @@
 // topmost, counts). Its identity adds the Resent-Message-ID (or the Resent-Date), so the
 // original and its re-sending stay two records.
 //
-// mbox: a message starts at a "From " line at the start of the file or after a blank line;
-// lines ">From ", ">>From ", ... lose one '>' (mboxrd; for mboxo this is right for all but
-// bodies that really began with ">From "). Only the header block is parsed; bodies are copied.
+// mbox: a message starts at a "From " line that opens the file (blank lines before it are
+// tolerated) or follows a blank line; lines ">From ", ">>From ", ... lose one '>' (mboxrd; for
+// mboxo this is right for all but bodies that really began with ">From "). Only the header block
+// is parsed; bodies are copied.
 //
 // Limits: a message larger than max_message_bytes, or one without any recipient, is skipped and
 // counted (MailArchiveStats::skipped). An unreadable file or folder is an Error naming it.

@@ -46,7 +46,8 @@ Result<SourceKind> detect_file_kind(const fs::path& path) {
   }
   std::string_view head(buffer.data(), got);
   if (head.empty()) return SourceKind::kMailLog;
-  if (head.starts_with("From ")) {
+  std::size_t lead = head.find_first_not_of("\r\n");
+  if (lead != std::string_view::npos && head.substr(lead).starts_with("From ")) {
     if ((*stream)->is_gzip()) {
       return make_error(ErrorCode::kInvalidInput,
                         path.string() + ": a compressed mbox; decompress it before reading");
@@ -107,41 +108,70 @@ Result<SourceKind> detect_source_kind(const fs::path& path) {
   return detect_file_kind(path);
 }
 
-Result<SourceStats> read_mail_sources(const std::vector<fs::path>& paths,
-                                      const MailSourceOptions& options, const MailSink& sink,
-                                      const MailProgress& progress) {
+namespace {
+
+struct ReadingPlan {
+  std::vector<Unit> units;  // in the order the paths were given
+  std::uint64_t total_bytes = 0;
+};
+
+// What each path is, and the order to read them in: an archive where it was given, a log
+// family where its first member was given.
+Result<ReadingPlan> plan_reading(const std::vector<fs::path>& paths) {
+  ReadingPlan plan;
   std::vector<std::pair<fs::path, SourceKind>> kinds;
   std::vector<fs::path> logs;
-  std::uint64_t total_bytes = 0;
   for (const auto& path : paths) {
     auto kind = detect_source_kind(path);
     if (!kind) return std::unexpected(kind.error());
     std::error_code error;
     if (*kind == SourceKind::kMaildir || *kind == SourceKind::kEmlFolder) {
-      total_bytes += folder_bytes(path);
+      plan.total_bytes += folder_bytes(path);
     } else {
-      total_bytes += fs::file_size(path, error);
+      plan.total_bytes += fs::file_size(path, error);
     }
     if (*kind == SourceKind::kMailLog) logs.push_back(path);
     kinds.emplace_back(path, *kind);
   }
-  // One unit per archive and per log family, where the family's first member was given.
   std::vector<std::vector<fs::path>> families = history_internal::group_rotation_families(logs);
   std::vector<bool> family_placed(families.size(), false);
-  std::vector<Unit> units;
   for (const auto& [path, kind] : kinds) {
     if (kind != SourceKind::kMailLog) {
-      units.push_back({kind, {path}});
+      plan.units.push_back({kind, {path}});
       continue;
     }
     for (std::size_t i = 0; i < families.size(); ++i) {
       bool member = std::find(families[i].begin(), families[i].end(), path) != families[i].end();
       if (member && !family_placed[i]) {
         family_placed[i] = true;
-        units.push_back({kind, families[i]});
+        plan.units.push_back({kind, families[i]});
       }
     }
   }
+  return plan;
+}
+
+Result<MailArchiveStats> read_archive(const Unit& unit, const MailArchiveOptions& options,
+                                      const ArchiveSink& sink, const ArchiveProgress& progress) {
+  const fs::path& path = unit.paths.front();
+  switch (unit.kind) {
+    case SourceKind::kMbox:
+      return read_mbox(path, options, sink, progress);
+    case SourceKind::kMaildir:
+      return read_maildir(path, options, sink, progress);
+    default:
+      return read_eml(path, options, sink, progress);
+  }
+}
+
+}  // namespace
+
+Result<SourceStats> read_mail_sources(const std::vector<fs::path>& paths,
+                                      const MailSourceOptions& options, const MailSink& sink,
+                                      const MailProgress& progress) {
+  auto plan = plan_reading(paths);
+  if (!plan) return std::unexpected(plan.error());
+  const std::uint64_t total_bytes = plan->total_bytes;
 
   SourceStats stats;
   auto bounded_sink = [&](SentMail&& mail) {
@@ -159,7 +189,7 @@ Result<SourceStats> read_mail_sources(const std::vector<fs::path>& paths,
   };
   PostfixLogOptions log_options = options.log;
   log_options.now = options.now;
-  for (const auto& unit : units) {
+  for (const auto& unit : plan->units) {
     if (unit.kind == SourceKind::kMailLog) {
       auto read = read_postfix_logs(unit.paths, log_options, bounded_sink, unit_progress);
       if (!read) return std::unexpected(read.error());
@@ -170,19 +200,7 @@ Result<SourceStats> read_mail_sources(const std::vector<fs::path>& paths,
       done_before += read->bytes;
       continue;
     }
-    Result<MailArchiveStats> read;
-    const fs::path& path = unit.paths.front();
-    switch (unit.kind) {
-      case SourceKind::kMbox:
-        read = read_mbox(path, options.archive, bounded_sink, unit_progress);
-        break;
-      case SourceKind::kMaildir:
-        read = read_maildir(path, options.archive, bounded_sink, unit_progress);
-        break;
-      default:
-        read = read_eml(path, options.archive, bounded_sink, unit_progress);
-        break;
-    }
+    auto read = read_archive(unit, options.archive, bounded_sink, unit_progress);
     if (!read) return std::unexpected(read.error());
     stats.files += read->files;
     stats.bytes += read->bytes;

@@ -161,7 +161,7 @@ PostfixLogLine parse_postfix_log_line(std::string_view line) {
 struct PostfixLogJoiner::State {
   struct OpenMessage {
     std::string host, instance, queue_id;
-    system_clock::time_point first_seen, last_seen;
+    system_clock::time_point first_seen;
     std::string sender, message_id;
     std::vector<std::string> recipients;
     system_clock::time_point first_sent;
@@ -209,13 +209,17 @@ struct PostfixLogJoiner::State {
     }
   }
 
-  OpenMessage& find_or_open(const PostfixLogLine& line, system_clock::time_point now) {
+  const std::string& key_of(const PostfixLogLine& line) {
     key.assign(line.host);
     key += '\0';
     key.append(line.instance);
     key += '\0';
     key.append(line.queue_id);
-    auto it = open.find(key);
+    return key;
+  }
+
+  OpenMessage& find_or_open(const PostfixLogLine& line, system_clock::time_point now) {
+    auto it = open.find(key_of(line));
     if (it != open.end() && now - it->second.first_seen > options.max_queue_lifetime) {
       emit(std::move(it->second));  // a stale entry: this is a new message under a reused id
       open.erase(it);
@@ -229,7 +233,6 @@ struct PostfixLogJoiner::State {
       m.queue_id = line.queue_id;
       m.first_seen = now;
     }
-    it->second.last_seen = now;
     return it->second;
   }
 
@@ -243,12 +246,7 @@ struct PostfixLogJoiner::State {
     if (!when) return LogLineKind::kMalformed;
     sweep(*when);
     if (line.kind == LogLineKind::kRemoved) {
-      key.assign(line.host);
-      key += '\0';
-      key.append(line.instance);
-      key += '\0';
-      key.append(line.queue_id);
-      if (auto it = open.find(key); it != open.end()) {
+      if (auto it = open.find(key_of(line)); it != open.end()) {
         emit(std::move(it->second));
         open.erase(it);
       }
