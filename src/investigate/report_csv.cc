@@ -62,10 +62,9 @@ std::string render_misdirected_csv(const Investigation& investigation) {
   out += kHeader;
   out += "\r\n";
   for (const MisdirectedMessage& m : investigation.misdirected) {
-    const std::string fields[] = {rfc3339_utc(m.time), m.sender,     m.recipient,
-                                  m.domain,            m.intended,   m.kind,
-                                  score_text(m.score), m.queue_id,   m.message_id,
-                                  m.origin,            findings_summary(m)};
+    const std::string fields[] = {rfc3339_utc(m.time), m.sender, m.recipient,         m.domain,
+                                  m.intended,          m.kind,   score_text(m.score), m.queue_id,
+                                  m.message_id,        m.origin, findings_summary(m)};
     bool first = true;
     for (const std::string& field : fields) {
       if (!first) out += ',';

@@ -73,9 +73,11 @@ void head(std::string& out, const Investigation& investigation, const std::strin
   out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   // Nothing may be loaded: the report works offline and its opening is seen by nobody.
-  out += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-         "style-src 'nonce-" + nonce + "'; script-src 'nonce-" + nonce +
-         "'; img-src data:; base-uri 'none'; form-action 'none'\">\n";
+  out +=
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+      "style-src 'nonce-" +
+      nonce + "'; script-src 'nonce-" + nonce +
+      "'; img-src data:; base-uri 'none'; form-action 'none'\">\n";
   out += "<meta name=\"referrer\" content=\"no-referrer\">\n";
   out += "<meta name=\"generator\" content=\"sendguard investigate\">\n";
   out += "<title>Mail to lookalike domains: investigation report, " +
@@ -86,8 +88,9 @@ void head(std::string& out, const Investigation& investigation, const std::strin
 }
 
 void masthead(std::string& out, const Investigation& investigation) {
-  out += "<header class=\"masthead\">\n<p class=\"eyebrow\">sendguard &middot; investigation "
-         "report</p>\n<h1>Mail sent to lookalike domains</h1>\n";
+  out +=
+      "<header class=\"masthead\">\n<p class=\"eyebrow\">sendguard &middot; investigation "
+      "report</p>\n<h1>Mail sent to lookalike domains</h1>\n";
   out += "<p class=\"meta\">Generated " + readable_time(investigation.generated_at) +
          ". All times are UTC.</p>\n</header>\n";
 }
@@ -105,8 +108,8 @@ void scope(std::string& out, const Investigation& investigation) {
          "</dd></div>\n";
   out += "<div><dt>Messages read</dt><dd>" + std::to_string(investigation.messages_read) +
          "</dd></div>\n";
-  out += "<div><dt>Recipients checked</dt><dd>" +
-         std::to_string(investigation.recipients_checked) + "</dd></div>\n";
+  out += "<div><dt>Recipients checked</dt><dd>" + std::to_string(investigation.recipients_checked) +
+         "</dd></div>\n";
   out += "<div><dt>Known domains</dt><dd>" + std::to_string(investigation.known_domains) +
          " <span class=\"muted\">(configured and learned)</span></dd></div>\n";
   out += "<div class=\"wide\"><dt>Sources read</dt><dd>";
@@ -131,22 +134,23 @@ void figure_box(std::string& out, std::string_view label, std::size_t value,
 
 void summary_section(std::string& out, const Investigation& investigation,
                      const InvestigationSummary& summary) {
-  out += "<section id=\"summary\" aria-labelledby=\"summary-heading\">\n"
-         "<h2 id=\"summary-heading\">Summary</h2>\n";
+  out +=
+      "<section id=\"summary\" aria-labelledby=\"summary-heading\">\n"
+      "<h2 id=\"summary-heading\">Summary</h2>\n";
   if (summary.messages == 0) {
-    out += "<div class=\"all-clear\" role=\"status\">\n<p class=\"all-clear-title\">No "
-           "misdirected messages found</p>\n<p>None of the " +
-           plural(investigation.messages_read, "message", "messages") +
-           " read went to a lookalike of the " +
-           plural(investigation.known_domains, "known domain", "known domains") + " (" +
-           plural(investigation.recipients_checked, "recipient", "recipients") +
-           " checked).</p>\n</div>\n";
+    out +=
+        "<div class=\"all-clear\" role=\"status\">\n<p class=\"all-clear-title\">No "
+        "misdirected messages found</p>\n<p>None of the " +
+        plural(investigation.messages_read, "message", "messages") +
+        " read went to a lookalike of the " +
+        plural(investigation.known_domains, "known domain", "known domains") + " (" +
+        plural(investigation.recipients_checked, "recipient", "recipients") +
+        " checked).</p>\n</div>\n";
   } else {
-    out += "<p class=\"headline\"><strong>" +
-           plural(summary.messages, "message", "messages") + "</strong> went to lookalike domains";
+    out += "<p class=\"headline\"><strong>" + plural(summary.messages, "message", "messages") +
+           "</strong> went to lookalike domains";
     if (summary.first && summary.last) {
-      out += " between " + readable_time(*summary.first) + " and " +
-             readable_time(*summary.last);
+      out += " between " + readable_time(*summary.first) + " and " + readable_time(*summary.last);
     }
     out += ": " + plural(summary.recipients, "recipient", "recipients") + ", sent by " +
            plural(summary.senders, "sender", "senders") + ".";
@@ -175,24 +179,27 @@ void summary_section(std::string& out, const Investigation& investigation,
 
 void timeline_section(std::string& out, const Timeline& timeline) {
   const std::string unit = period_word(timeline.unit);
-  const auto busiest = std::max_element(
-      timeline.periods.begin(), timeline.periods.end(),
-      [](const auto& a, const auto& b) { return a.messages < b.messages; });
-  out += "<section id=\"timeline\" aria-labelledby=\"timeline-heading\">\n"
-         "<h2 id=\"timeline-heading\">Timeline</h2>\n<figure class=\"chart-figure\">\n";
-  out += "<svg id=\"timeline-chart\" class=\"chart\" role=\"img\" "
-         "aria-labelledby=\"timeline-title timeline-desc\" viewBox=\"0 0 960 300\" "
-         "data-unit=\"" + unit + "\">\n";
+  const auto busiest =
+      std::max_element(timeline.periods.begin(), timeline.periods.end(),
+                       [](const auto& a, const auto& b) { return a.messages < b.messages; });
+  out +=
+      "<section id=\"timeline\" aria-labelledby=\"timeline-heading\">\n"
+      "<h2 id=\"timeline-heading\">Timeline</h2>\n<figure class=\"chart-figure\">\n";
+  out +=
+      "<svg id=\"timeline-chart\" class=\"chart\" role=\"img\" "
+      "aria-labelledby=\"timeline-title timeline-desc\" viewBox=\"0 0 960 300\" "
+      "data-unit=\"" +
+      unit + "\">\n";
   out += "<title id=\"timeline-title\">Misdirected messages per " + unit + "</title>\n";
   out += "<desc id=\"timeline-desc\">Bar chart of the misdirected messages per " + unit +
-         ", from " + html_escape(period_label(timeline.unit, timeline.periods.front())) +
-         " to " + html_escape(period_label(timeline.unit, timeline.periods.back())) +
-         ". The busiest " + unit + " was " +
-         html_escape(period_label(timeline.unit, *busiest)) + " with " +
+         ", from " + html_escape(period_label(timeline.unit, timeline.periods.front())) + " to " +
+         html_escape(period_label(timeline.unit, timeline.periods.back())) + ". The busiest " +
+         unit + " was " + html_escape(period_label(timeline.unit, *busiest)) + " with " +
          plural(busiest->messages, "message", "messages") +
          ". The same counts are in the table below the chart.</desc>\n</svg>\n";
-  out += "<p class=\"no-script\" id=\"timeline-no-script\">The chart is drawn by the page's "
-         "script, which did not run; the counts are in the table below.</p>\n";
+  out +=
+      "<p class=\"no-script\" id=\"timeline-no-script\">The chart is drawn by the page's "
+      "script, which did not run; the counts are in the table below.</p>\n";
   out += "<figcaption>Misdirected messages per " + unit +
          " (UTC). <span class=\"key key-sensitive\"></span> with sensitive content, "
          "<span class=\"key key-other\"></span> others.</figcaption>\n</figure>\n";
@@ -219,25 +226,24 @@ std::string lookalike_list(const std::vector<std::string>& lookalikes) {
 
 std::string sensitive_cell(std::size_t sensitive) {
   if (sensitive == 0) return "<td class=\"num\">0</td>";
-  return "<td class=\"num sensitive-text\"><strong>" + std::to_string(sensitive) +
-         "</strong></td>";
+  return "<td class=\"num sensitive-text\"><strong>" + std::to_string(sensitive) + "</strong></td>";
 }
 
 void domains_section(std::string& out, const InvestigationSummary& summary) {
-  out += "<section id=\"domains\" aria-labelledby=\"domains-heading\">\n"
-         "<h2 id=\"domains-heading\">Known domains most affected</h2>\n"
-         "<p class=\"section-note\">Mail meant for each known domain, and the lookalikes it went "
-         "to instead.</p>\n<table>\n<thead><tr><th scope=\"col\">Intended domain</th>"
-         "<th scope=\"col\">Went to instead</th><th scope=\"col\" class=\"num\">Messages</th>"
-         "<th scope=\"col\" class=\"num\">Recipients</th><th scope=\"col\" class=\"num\">"
-         "With sensitive content</th></tr></thead>\n<tbody>\n";
+  out +=
+      "<section id=\"domains\" aria-labelledby=\"domains-heading\">\n"
+      "<h2 id=\"domains-heading\">Known domains most affected</h2>\n"
+      "<p class=\"section-note\">Mail meant for each known domain, and the lookalikes it went "
+      "to instead.</p>\n<table>\n<thead><tr><th scope=\"col\">Intended domain</th>"
+      "<th scope=\"col\">Went to instead</th><th scope=\"col\" class=\"num\">Messages</th>"
+      "<th scope=\"col\" class=\"num\">Recipients</th><th scope=\"col\" class=\"num\">"
+      "With sensitive content</th></tr></thead>\n<tbody>\n";
   for (const investigate_internal::IntendedDomainSummary& d : summary.intended_domains) {
     out += std::string("<tr") + (d.sensitive_messages > 0 ? " class=\"sensitive\"" : "") +
            "><th scope=\"row\"><span class=\"domain\">" + html_escape(d.intended) +
            "</span></th><td>&larr; " + lookalike_list(d.lookalikes) + "</td><td class=\"num\">" +
-           std::to_string(d.messages) + "</td><td class=\"num\">" +
-           std::to_string(d.recipients) + "</td>" + sensitive_cell(d.sensitive_messages) +
-           "</tr>\n";
+           std::to_string(d.messages) + "</td><td class=\"num\">" + std::to_string(d.recipients) +
+           "</td>" + sensitive_cell(d.sensitive_messages) + "</tr>\n";
   }
   out += "</tbody>\n</table>\n</section>\n";
 }
@@ -245,24 +251,25 @@ void domains_section(std::string& out, const InvestigationSummary& summary) {
 void senders_section(std::string& out, const InvestigationSummary& summary) {
   const auto& senders = summary.senders_by_messages;
   const std::size_t shown = std::min(senders.size(), kTopSenders);
-  out += "<section id=\"senders\" aria-labelledby=\"senders-heading\">\n"
-         "<h2 id=\"senders-heading\">Top senders</h2>\n<p class=\"section-note\">";
+  out +=
+      "<section id=\"senders\" aria-labelledby=\"senders-heading\">\n"
+      "<h2 id=\"senders-heading\">Top senders</h2>\n<p class=\"section-note\">";
   out += shown < senders.size()
              ? "The " + std::to_string(shown) + " senders with the most misdirected messages, of " +
                    std::to_string(senders.size()) + "."
              : std::string("Everyone who sent a misdirected message.");
-  out += "</p>\n<table>\n<thead><tr><th scope=\"col\">Sender</th><th scope=\"col\">Lookalike "
-         "domains written to</th><th scope=\"col\" class=\"num\">Messages</th><th scope=\"col\" "
-         "class=\"num\">Recipients</th><th scope=\"col\" class=\"num\">With sensitive "
-         "content</th></tr></thead>\n<tbody>\n";
+  out +=
+      "</p>\n<table>\n<thead><tr><th scope=\"col\">Sender</th><th scope=\"col\">Lookalike "
+      "domains written to</th><th scope=\"col\" class=\"num\">Messages</th><th scope=\"col\" "
+      "class=\"num\">Recipients</th><th scope=\"col\" class=\"num\">With sensitive "
+      "content</th></tr></thead>\n<tbody>\n";
   for (std::size_t i = 0; i < shown; ++i) {
     const investigate_internal::SenderSummary& s = senders[i];
     out += std::string("<tr") + (s.sensitive_messages > 0 ? " class=\"sensitive\"" : "") +
            "><th scope=\"row\"><span class=\"address\">" + html_escape(s.sender) +
            "</span></th><td>" + lookalike_list(s.lookalikes) + "</td><td class=\"num\">" +
-           std::to_string(s.messages) + "</td><td class=\"num\">" +
-           std::to_string(s.recipients) + "</td>" + sensitive_cell(s.sensitive_messages) +
-           "</tr>\n";
+           std::to_string(s.messages) + "</td><td class=\"num\">" + std::to_string(s.recipients) +
+           "</td>" + sensitive_cell(s.sensitive_messages) + "</tr>\n";
   }
   out += "</tbody>\n</table>\n</section>\n";
 }
@@ -290,12 +297,12 @@ std::string findings_cell(const MisdirectedMessage& m) {
 std::string trace_cell(const MisdirectedMessage& m) {
   std::string out = "<dl class=\"trace\">";
   if (!m.queue_id.empty()) {
-    out += "<dt>Queue</dt><dd><code>" + html_escape(m.queue_id) + "</code></dd>";
+    out += "<dt>Queue ID</dt><dd><code>" + html_escape(m.queue_id) + "</code></dd>";
   }
   if (!m.message_id.empty()) {
     out += "<dt>Message-ID</dt><dd><code>" + html_escape(m.message_id) + "</code></dd>";
   }
-  out += "<dt>Source</dt><dd><code>" + html_escape(m.origin) + "</code></dd></dl>";
+  out += "<dt>Found in</dt><dd><code>" + html_escape(m.origin) + "</code></dd></dl>";
   return out;
 }
 
@@ -303,49 +310,51 @@ void message_row(std::string& out, const MisdirectedMessage& m) {
   const std::string time = rfc3339_utc(m.time);
   char score[16];
   std::snprintf(score, sizeof score, "%.2f", m.score);
-  out += std::string("<tr") + (investigate_internal::is_sensitive(m) ? " class=\"sensitive\"" : "") +
-         ">";
+  out += std::string("<tr") +
+         (investigate_internal::is_sensitive(m) ? " class=\"sensitive\"" : "") + ">";
   out += "<td data-sort=\"" + time + "\"><time datetime=\"" + time + "\">" + time.substr(0, 10) +
          "<br>" + time.substr(11, 8) + "</time></td>";
   out += "<td><span class=\"address\">" + html_escape(m.sender) + "</span></td>";
-  out += "<td><span class=\"address\">" + html_escape(m.recipient) +
-         "</span><div class=\"explanation\">" + html_escape(m.explanation) + "</div></td>";
+  out += "<td><span class=\"address\">" + html_escape(m.recipient) + "</span></td>";
   out += "<td><span class=\"domain lookalike\">" + html_escape(m.domain) +
-         "</span><br><span class=\"muted\">for</span> <span class=\"domain\">" +
-         html_escape(m.intended) + "</span></td>";
-  out += "<td>" + html_escape(m.kind) + "</td>";
+         "</span> <span class=\"muted\">for</span> <span class=\"domain\">" +
+         html_escape(m.intended) + "</span><div class=\"explanation\">" + html_escape(m.kind) +
+         (m.kind.empty() || m.explanation.empty() ? "" : ": ") + html_escape(m.explanation) +
+         "</div></td>";
   out += "<td class=\"num\" data-sort=\"" + std::string(score) + "\">" + score + "</td>";
   out += "<td>" + findings_cell(m) + "</td>";
   out += "<td>" + trace_cell(m) + "</td></tr>\n";
 }
 
 void messages_section(std::string& out, const Investigation& investigation) {
-  out += "<section id=\"messages\" aria-labelledby=\"messages-heading\">\n"
-         "<h2 id=\"messages-heading\">All misdirected messages</h2>\n"
-         "<p class=\"section-note\">One row per lookalike recipient, oldest first. Rows marked "
-         "<span class=\"badge badge-sensitive\">Sensitive</span> carried sensitive content; "
-         "excerpts are redacted.</p>\n";
+  out +=
+      "<section id=\"messages\" aria-labelledby=\"messages-heading\">\n"
+      "<h2 id=\"messages-heading\">All misdirected messages</h2>\n"
+      "<p class=\"section-note\">One row per lookalike recipient, oldest first. Rows marked "
+      "<span class=\"badge badge-sensitive\">Sensitive</span> carried sensitive content; "
+      "excerpts are redacted.</p>\n";
   // Shown by the script, which makes them work.
-  out += "<div class=\"table-controls\" id=\"message-controls\" hidden>\n"
-         "<label>Filter <input type=\"search\" id=\"message-filter\" autocomplete=\"off\" "
-         "placeholder=\"address, domain, message id\"></label>\n"
-         "<label class=\"check\"><input type=\"checkbox\" id=\"sensitive-only\"> Only messages "
-         "with sensitive content</label>\n<span id=\"message-count\" class=\"muted\" "
-         "aria-live=\"polite\"></span>\n</div>\n";
-  out += "<div class=\"table-scroll\">\n<table id=\"message-table\" class=\"messages\">\n"
-         "<thead><tr><th scope=\"col\" data-sort-type=\"text\">Time (UTC)</th>"
-         "<th scope=\"col\" data-sort-type=\"text\">Sender</th>"
-         "<th scope=\"col\" data-sort-type=\"text\">Recipient</th>"
-         "<th scope=\"col\" data-sort-type=\"text\">Lookalike</th>"
-         "<th scope=\"col\" data-sort-type=\"text\">Slip</th>"
-         "<th scope=\"col\" data-sort-type=\"number\" class=\"num\">Score</th>"
-         "<th scope=\"col\">Content</th><th scope=\"col\">Trace</th></tr></thead>\n<tbody>\n";
+  out +=
+      "<div class=\"table-controls\" id=\"message-controls\" hidden>\n"
+      "<label>Filter <input type=\"search\" id=\"message-filter\" autocomplete=\"off\" "
+      "placeholder=\"address, domain, message id\"></label>\n"
+      "<label class=\"check\"><input type=\"checkbox\" id=\"sensitive-only\"> Only messages "
+      "with sensitive content</label>\n<span id=\"message-count\" class=\"muted\" "
+      "aria-live=\"polite\"></span>\n</div>\n";
+  out +=
+      "<div class=\"table-scroll\">\n<table id=\"message-table\" class=\"messages\">\n"
+      "<thead><tr><th scope=\"col\" data-sort-type=\"text\">Time (UTC)</th>"
+      "<th scope=\"col\" data-sort-type=\"text\">Sender</th>"
+      "<th scope=\"col\" data-sort-type=\"text\">Recipient</th>"
+      "<th scope=\"col\" data-sort-type=\"text\">Lookalike domain</th>"
+      "<th scope=\"col\" data-sort-type=\"number\" class=\"num\">Score</th>"
+      "<th scope=\"col\">Content</th><th scope=\"col\">Trace</th></tr></thead>\n<tbody>\n";
   for (const MisdirectedMessage& m : investigation.misdirected) message_row(out, m);
   out += "</tbody>\n</table>\n</div>\n</section>\n";
 }
 
-void data_and_script(std::string& out, const Investigation& investigation,
-                     const Timeline& timeline, const std::string& nonce) {
+void data_and_script(std::string& out, const Investigation& investigation, const Timeline& timeline,
+                     const std::string& nonce) {
   nlohmann::ordered_json data;
   data["timeline"] = timeline_json(timeline);
   data["investigation"] = to_json(investigation);
@@ -374,9 +383,10 @@ std::string render_report_html(const Investigation& investigation) {
     senders_section(out, summary);
     messages_section(out, investigation);
   }
-  out += "</main>\n<footer class=\"footer\">Produced by <code>sendguard investigate</code>. The "
-         "same data is in <code>investigation.json</code> and <code>misdirected.csv</code> "
-         "beside this file.</footer>\n";
+  out +=
+      "</main>\n<footer class=\"footer\">Produced by <code>sendguard investigate</code>. The "
+      "same data is in <code>investigation.json</code> and <code>misdirected.csv</code> "
+      "beside this file.</footer>\n";
   data_and_script(out, investigation, timeline, nonce);
   out += "</body>\n</html>\n";
   return out;

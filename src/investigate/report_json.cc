@@ -92,7 +92,8 @@ nlohmann::ordered_json to_json(const Investigation& investigation) {
 }
 
 std::string render_investigation_json(const Investigation& investigation) {
-  return to_json(investigation).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) +
+  return to_json(investigation)
+             .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) +
          "\n";
 }
 

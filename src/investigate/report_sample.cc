@@ -29,8 +29,10 @@ struct Lookalike {
 };
 
 constexpr Lookalike kLookalikes[] = {
-    {"army.ml", "army.mil", "omission", 0.97},    {"arrny.mil", "army.mil", "lookalike", 0.93},
-    {"army.mii", "army.mil", "replacement", 0.9}, {"nhs.net.uk", "nhs.net", "insertion", 0.81},
+    {"army.ml", "army.mil", "omission", 0.97},
+    {"arrny.mil", "army.mil", "lookalike", 0.93},
+    {"army.mii", "army.mil", "replacement", 0.9},
+    {"nhs.net.uk", "nhs.net", "insertion", 0.81},
     {"mod.gov.uk.co", "mod.gov.uk", "insertion", 0.78},
 };
 constexpr const char* kSenders[] = {"duty.officer@army.mil", "j.smith@army.mil",
@@ -73,9 +75,8 @@ Investigation sample() {
   for (int i = 0; i < 38; ++i) investigation.misdirected.push_back(message(i));
 
   // Sensitive content in some archived messages.
-  investigation.misdirected[3].findings = {
-      {"marking.uk", Confidence::kHigh, "subject", 1, "OFFICIAL-SENSITIVE", "OFFICIAL-SENSITIVE",
-       3}};
+  investigation.misdirected[3].findings = {{"marking.uk", Confidence::kHigh, "subject", 1,
+                                            "OFFICIAL-SENSITIVE", "OFFICIAL-SENSITIVE", 3}};
   investigation.misdirected[9].findings = {
       {"pii.uk-nhs", Confidence::kHigh, "body", 2, "NHS number 943 *** ****", "", 0},
       {"marking.uk", Confidence::kMedium, "attachment:orders.pdf", 1, "SECRET", "SECRET", 6}};
@@ -83,6 +84,7 @@ Investigation sample() {
   // Attacker-controlled values crafted as markup.
   MisdirectedMessage& hostile = investigation.misdirected[12];
   hostile.recipient = "\"<script>alert(1)</script>\"@army.ml";
+  hostile.domain = "army.ml";
   hostile.message_id = "x</script><script>alert(2)</script>@evil";
   hostile.findings = {{"pii.uk-nhs", Confidence::kLow, "body", 1,
                        "<img src=https://tracker.invalid/p.gif onerror=alert(3)>", "", 0}};
@@ -114,7 +116,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", written.error().message.c_str());
     return 1;
   }
-  std::printf("%s\n%s\n%s\n", written->html.c_str(), written->csv.c_str(),
-              written->json.c_str());
+  std::printf("%s\n%s\n%s\n", written->html.c_str(), written->csv.c_str(), written->json.c_str());
   return 0;
 }

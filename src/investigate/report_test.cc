@@ -59,10 +59,10 @@ Investigation two_messages() {
   investigation.recipients_checked = 300;
   investigation.known_domains = 12;
   MisdirectedMessage first = misdirected(at(2026y / November / 3, 9, 15), "a@army.ml", "m1@x");
-  first.findings = {{"marking.uk", Confidence::kHigh, "subject", 1, "OFFICIAL-SENSITIVE",
-                     "OFFICIAL-SENSITIVE", 3},
-                    {"pii.uk-nhs", Confidence::kMedium, "body", 2, "NHS number 943 *** ****", "",
-                     0}};
+  first.findings = {
+      {"marking.uk", Confidence::kHigh, "subject", 1, "OFFICIAL-SENSITIVE", "OFFICIAL-SENSITIVE",
+       3},
+      {"pii.uk-nhs", Confidence::kMedium, "body", 2, "NHS number 943 *** ****", "", 0}};
   MisdirectedMessage second = misdirected(at(2026y / November / 5, 17), "b@arrny.mil", "");
   second.queue_id = "4QABC";
   second.origin = "mail.log:77";
@@ -176,13 +176,12 @@ TEST(ReportJson, EveryValueComesBack) {
   EXPECT_EQ(first["origin"], "Sent.mbox:#1");
   EXPECT_EQ(first["body_inspected"], true);
   ASSERT_EQ(first["findings"].size(), 2u);
-  EXPECT_EQ(first["findings"][0],
-            nlohmann::json({{"detector", "marking.uk"},
-                            {"confidence", "high"},
-                            {"where", "subject"},
-                            {"count", 1},
-                            {"excerpt", "OFFICIAL-SENSITIVE"},
-                            {"level", "OFFICIAL-SENSITIVE"}}));
+  EXPECT_EQ(first["findings"][0], nlohmann::json({{"detector", "marking.uk"},
+                                                  {"confidence", "high"},
+                                                  {"where", "subject"},
+                                                  {"count", 1},
+                                                  {"excerpt", "OFFICIAL-SENSITIVE"},
+                                                  {"level", "OFFICIAL-SENSITIVE"}}));
   EXPECT_EQ(first["findings"][1]["count"], 2);
   EXPECT_FALSE(first["findings"][1].contains("level"));
 
@@ -212,13 +211,15 @@ TEST(ReportCsv, HeaderRowsAndFindingsSummary) {
   ASSERT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
   const auto rows = parse_csv(std::string_view(csv).substr(3));
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0], (std::vector<std::string>{"time", "sender", "recipient", "domain",
-                                               "intended", "kind", "score", "queue_id",
-                                               "message_id", "origin", "findings"}));
-  EXPECT_EQ(rows[1], (std::vector<std::string>{
-                         "2026-11-03T09:15:00Z", "duty@army.mil", "a@army.ml", "army.ml",
-                         "army.mil", "omission", "0.973", "", "m1@x", "Sent.mbox:#1",
-                         "marking.uk\xC3\x97" "1; pii.uk-nhs\xC3\x97" "2"}));
+  EXPECT_EQ(rows[0],
+            (std::vector<std::string>{"time", "sender", "recipient", "domain", "intended", "kind",
+                                      "score", "queue_id", "message_id", "origin", "findings"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"2026-11-03T09:15:00Z", "duty@army.mil", "a@army.ml",
+                                               "army.ml", "army.mil", "omission", "0.973", "",
+                                               "m1@x", "Sent.mbox:#1",
+                                               "marking.uk\xC3\x97"
+                                               "1; pii.uk-nhs\xC3\x97"
+                                               "2"}));
   EXPECT_EQ(rows[2][7], "4QABC");
   EXPECT_EQ(rows[2][10], "");
   EXPECT_NE(csv.find("\r\n"), std::string::npos);
@@ -255,8 +256,8 @@ TEST(ReportHtml, EscapesTextAndAttributes) {
   EXPECT_EQ(investigate_internal::html_escape("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   EXPECT_EQ(investigate_internal::to_valid_utf8("ok\x01\x7F\xED\xA0\x80\xF4\x90\x80\x80 é"),
-            "ok\xEF\xBF\xBD\xEF\xBF\xBD"                          // two controls
-            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"              // a surrogate, byte by byte
+            "ok\xEF\xBF\xBD\xEF\xBF\xBD"                            // two controls
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"                  // a surrogate, byte by byte
             "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD é");  // past U+10FFFF
 }
 
@@ -352,7 +353,7 @@ Investigation spread_over(int days_apart) {
   return investigation;
 }
 
-TEST(Timeline, PeriodGrowsWithTheSpan) {
+TEST(ReportTimeline, PeriodGrowsWithTheSpan) {
   EXPECT_EQ(investigate_internal::build_timeline(spread_over(9).misdirected).unit,
             PeriodUnit::kDay);
   EXPECT_EQ(investigate_internal::build_timeline(spread_over(44).misdirected).unit,
@@ -365,7 +366,7 @@ TEST(Timeline, PeriodGrowsWithTheSpan) {
             PeriodUnit::kMonth);
 }
 
-TEST(Timeline, DaysRunWithoutGaps) {
+TEST(ReportTimeline, DaysRunWithoutGaps) {
   const auto timeline = investigate_internal::build_timeline(spread_over(9).misdirected);
   ASSERT_EQ(timeline.periods.size(), 10u);
   EXPECT_EQ(investigate_internal::iso_date(timeline.periods[0].start), "2026-01-07");
@@ -376,7 +377,7 @@ TEST(Timeline, DaysRunWithoutGaps) {
   EXPECT_EQ(period_tick(timeline.unit, timeline.periods[0]), "7 Jan");
 }
 
-TEST(Timeline, WeeksStartOnMonday) {
+TEST(ReportTimeline, WeeksStartOnMonday) {
   const auto timeline = investigate_internal::build_timeline(spread_over(100).misdirected);
   ASSERT_EQ(timeline.unit, PeriodUnit::kWeek);
   EXPECT_EQ(investigate_internal::iso_date(timeline.periods.front().start), "2026-01-05");
@@ -387,7 +388,7 @@ TEST(Timeline, WeeksStartOnMonday) {
   EXPECT_EQ(period_label(timeline.unit, timeline.periods.front()), "week of 2026-01-05");
 }
 
-TEST(Timeline, MonthsForLongSpans) {
+TEST(ReportTimeline, MonthsForLongSpans) {
   const auto timeline = investigate_internal::build_timeline(spread_over(400).misdirected);
   ASSERT_EQ(timeline.unit, PeriodUnit::kMonth);
   ASSERT_EQ(timeline.periods.size(), 14u);  // January 2026 to February 2027
@@ -398,7 +399,7 @@ TEST(Timeline, MonthsForLongSpans) {
   EXPECT_EQ(timeline.periods.front().messages + timeline.periods.back().messages, 2u);
 }
 
-TEST(Timeline, AMessageWithTwoLookalikeRecipientsCountsOnce) {
+TEST(ReportTimeline, AMessageWithTwoLookalikeRecipientsCountsOnce) {
   Investigation investigation = two_messages();
   MisdirectedMessage again = investigation.misdirected[0];
   again.recipient = "c@army.ml";
@@ -412,11 +413,14 @@ TEST(Timeline, AMessageWithTwoLookalikeRecipientsCountsOnce) {
   EXPECT_EQ(summary.recipients, 3u);
 }
 
-TEST(Summary, DomainsAndSendersMostAffectedFirst) {
+TEST(ReportSummary, DomainsAndSendersMostAffectedFirst) {
   Investigation investigation = two_messages();
   MisdirectedMessage nhs = misdirected(at(2026y / November / 4), "x@nhs.co", "m9");
   nhs.intended = "nhs.uk";
   nhs.sender = "Ward@NHS.uk";
+  investigation.misdirected.push_back(nhs);
+  nhs.sender = "ward@nhs.uk";
+  nhs.message_id = "m10";
   investigation.misdirected.push_back(nhs);
   const auto summary = investigate_internal::summarize(investigation);
   ASSERT_EQ(summary.intended_domains.size(), 2u);
@@ -426,8 +430,13 @@ TEST(Summary, DomainsAndSendersMostAffectedFirst) {
             (std::vector<std::string>{"army.ml", "arrny.mil"}));
   EXPECT_EQ(summary.intended_domains[0].sensitive_messages, 1u);
   EXPECT_EQ(summary.intended_domains[1].intended, "nhs.uk");
+  EXPECT_EQ(summary.intended_domains[1].messages, 2u);
+  EXPECT_EQ(summary.intended_domains[1].recipients, 1u);
+  // Senders are grouped whatever their case, and shown as first written.
+  ASSERT_EQ(summary.senders_by_messages.size(), 2u);
   EXPECT_EQ(summary.senders_by_messages[0].sender, "duty@army.mil");
-  EXPECT_EQ(summary.senders_by_messages[1].sender, "ward@nhs.uk");
+  EXPECT_EQ(summary.senders_by_messages[1].sender, "Ward@NHS.uk");
+  EXPECT_EQ(summary.senders_by_messages[1].messages, 2u);
   EXPECT_EQ(summary.uninspected_messages, 1u);
 }
 
@@ -529,9 +538,9 @@ TEST_F(ReportFiles, NoPermission) {
                              fs::perms::others_read | fs::perms::others_exec);
   const fs::path locked = root_ / "locked";
   fs::create_directory(locked);
-  fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec |
-                              fs::perms::group_read | fs::perms::group_exec |
-                              fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                              fs::perms::group_exec | fs::perms::others_read |
+                              fs::perms::others_exec);
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
   const pid_t child = ::fork();

@@ -15,9 +15,11 @@ std::string lower_ascii(std::string text) {
 
 // Distinct messages, recipients and lookalike domains of one group (a domain, a sender).
 struct Tally {
+  std::string shown;  // the group's name as first written
   std::set<std::string> messages, recipients, lookalikes, sensitive_messages;
 
-  void add(const MisdirectedMessage& m, const std::string& key) {
+  void add(const MisdirectedMessage& m, const std::string& key, const std::string& name) {
+    if (shown.empty()) shown = name;
     messages.insert(key);
     recipients.insert(lower_ascii(m.recipient));
     lookalikes.insert(m.domain);
@@ -31,17 +33,17 @@ std::vector<Summary> ranked(const std::map<std::string, Tally>& tallies,
   std::vector<Summary> out;
   for (const auto& [key, tally] : tallies) {
     Summary summary;
-    summary.*name = key;
+    summary.*name = tally.shown;
     summary.lookalikes.assign(tally.lookalikes.begin(), tally.lookalikes.end());
     summary.messages = tally.messages.size();
     summary.recipients = tally.recipients.size();
     summary.sensitive_messages = tally.sensitive_messages.size();
     out.push_back(std::move(summary));
   }
-  // Most messages first; ties by name so that the report is the same on every run.
-  std::stable_sort(out.begin(), out.end(), [](const Summary& a, const Summary& b) {
-    return a.messages > b.messages;
-  });
+  // Most messages first; ties in the order of the (lower-cased) names, so that the report is
+  // the same on every run.
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Summary& a, const Summary& b) { return a.messages > b.messages; });
   return out;
 }
 
@@ -64,8 +66,8 @@ InvestigationSummary summarize(const Investigation& investigation) {
     senders.insert(lower_ascii(m.sender));
     if (is_sensitive(m)) sensitive.insert(key);
     if (!m.body_inspected) uninspected.insert(key);
-    by_intended[m.intended].add(m, key);
-    by_sender[lower_ascii(m.sender)].add(m, key);
+    by_intended[m.intended].add(m, key, m.intended);
+    by_sender[lower_ascii(m.sender)].add(m, key, m.sender);
     if (!summary.first || m.time < *summary.first) summary.first = m.time;
     if (!summary.last || m.time > *summary.last) summary.last = m.time;
   }

@@ -26,7 +26,7 @@ inline bool is_sensitive(const MisdirectedMessage& message) { return !message.fi
 
 // One known domain and the lookalikes that mail for it went to.
 struct IntendedDomainSummary {
-  std::string intended;                // e.g. "army.mil"
+  std::string intended;                 // e.g. "army.mil"
   std::vector<std::string> lookalikes;  // e.g. {"army.ml", "arrny.mil"}, sorted
   std::size_t messages = 0;
   std::size_t recipients = 0;  // distinct addresses
@@ -34,7 +34,7 @@ struct IntendedDomainSummary {
 };
 
 struct SenderSummary {
-  std::string sender;  // lower-cased: senders are grouped case-insensitively
+  std::string sender;                   // as first written: senders are grouped case-insensitively
   std::vector<std::string> lookalikes;  // the lookalike domains written to, sorted
   std::size_t messages = 0;
   std::size_t recipients = 0;
@@ -42,15 +42,15 @@ struct SenderSummary {
 };
 
 struct InvestigationSummary {
-  std::size_t entries = 0;   // MisdirectedMessage records: one per lookalike recipient
-  std::size_t messages = 0;  // distinct messages
+  std::size_t entries = 0;     // MisdirectedMessage records: one per lookalike recipient
+  std::size_t messages = 0;    // distinct messages
   std::size_t recipients = 0;  // distinct recipient addresses (compared case-insensitively)
   std::size_t senders = 0;     // distinct senders (compared case-insensitively)
   std::size_t sensitive_messages = 0;
   std::size_t uninspected_messages = 0;  // read from logs: their content is not known
   std::optional<std::chrono::system_clock::time_point> first, last;  // empty when none
-  std::vector<IntendedDomainSummary> intended_domains;  // most messages first
-  std::vector<SenderSummary> senders_by_messages;       // most messages first
+  std::vector<IntendedDomainSummary> intended_domains;               // most messages first
+  std::vector<SenderSummary> senders_by_messages;                    // most messages first
 };
 
 InvestigationSummary summarize(const Investigation& investigation);

@@ -18,9 +18,7 @@ constexpr std::array<std::string_view, 12> kMonthNames = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
 
-unsigned month_index(const year_month_day& date) {
-  return static_cast<unsigned>(date.month()) - 1;
-}
+unsigned month_index(const year_month_day& date) { return static_cast<unsigned>(date.month()) - 1; }
 
 sys_days period_start(PeriodUnit unit, sys_days day) {
   switch (unit) {
@@ -135,7 +133,8 @@ std::string period_label(PeriodUnit unit, const Period& period) {
 std::string period_tick(PeriodUnit unit, const Period& period) {
   const year_month_day date(period.start);
   const std::string month(kMonthNames[month_index(date)].substr(0, 3));
-  if (unit == PeriodUnit::kMonth) return month + " " + std::to_string(static_cast<int>(date.year()));
+  if (unit == PeriodUnit::kMonth)
+    return month + " " + std::to_string(static_cast<int>(date.year()));
   return std::to_string(static_cast<unsigned>(date.day())) + " " + month;
 }
 
