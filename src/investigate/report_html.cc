@@ -229,49 +229,52 @@ std::string sensitive_cell(std::size_t sensitive) {
   return "<td class=\"num sensitive-text\"><strong>" + std::to_string(sensitive) + "</strong></td>";
 }
 
+// One table of groups (known domains, senders): name, lookalikes, messages, recipients,
+// sensitive messages.
+void group_table(std::string& out, std::string_view name_heading,
+                 std::string_view lookalikes_heading, std::string_view name_class,
+                 std::string_view lookalikes_prefix,
+                 const std::vector<investigate_internal::GroupSummary>& groups, std::size_t limit) {
+  out += "<table>\n<thead><tr><th scope=\"col\">" + std::string(name_heading) +
+         "</th><th scope=\"col\">" + std::string(lookalikes_heading) +
+         "</th><th scope=\"col\" class=\"num\">Messages</th><th scope=\"col\" "
+         "class=\"num\">Recipients</th><th scope=\"col\" class=\"num\">With sensitive "
+         "content</th></tr></thead>\n<tbody>\n";
+  for (std::size_t i = 0; i < std::min(limit, groups.size()); ++i) {
+    const investigate_internal::GroupSummary& g = groups[i];
+    out += std::string("<tr") + (g.sensitive_messages > 0 ? " class=\"sensitive\"" : "") +
+           "><th scope=\"row\"><span class=\"" + std::string(name_class) + "\">" +
+           html_escape(g.name) + "</span></th><td>" + std::string(lookalikes_prefix) +
+           lookalike_list(g.lookalikes) + "</td><td class=\"num\">" + std::to_string(g.messages) +
+           "</td><td class=\"num\">" + std::to_string(g.recipients) + "</td>" +
+           sensitive_cell(g.sensitive_messages) + "</tr>\n";
+  }
+  out += "</tbody>\n</table>\n";
+}
+
 void domains_section(std::string& out, const InvestigationSummary& summary) {
   out +=
       "<section id=\"domains\" aria-labelledby=\"domains-heading\">\n"
       "<h2 id=\"domains-heading\">Known domains most affected</h2>\n"
       "<p class=\"section-note\">Mail meant for each known domain, and the lookalikes it went "
-      "to instead.</p>\n<table>\n<thead><tr><th scope=\"col\">Intended domain</th>"
-      "<th scope=\"col\">Went to instead</th><th scope=\"col\" class=\"num\">Messages</th>"
-      "<th scope=\"col\" class=\"num\">Recipients</th><th scope=\"col\" class=\"num\">"
-      "With sensitive content</th></tr></thead>\n<tbody>\n";
-  for (const investigate_internal::IntendedDomainSummary& d : summary.intended_domains) {
-    out += std::string("<tr") + (d.sensitive_messages > 0 ? " class=\"sensitive\"" : "") +
-           "><th scope=\"row\"><span class=\"domain\">" + html_escape(d.intended) +
-           "</span></th><td>&larr; " + lookalike_list(d.lookalikes) + "</td><td class=\"num\">" +
-           std::to_string(d.messages) + "</td><td class=\"num\">" + std::to_string(d.recipients) +
-           "</td>" + sensitive_cell(d.sensitive_messages) + "</tr>\n";
-  }
-  out += "</tbody>\n</table>\n</section>\n";
+      "to instead.</p>\n";
+  group_table(out, "Intended domain", "Went to instead", "domain", "&larr; ",
+              summary.intended_domains, summary.intended_domains.size());
+  out += "</section>\n";
 }
 
 void senders_section(std::string& out, const InvestigationSummary& summary) {
   const auto& senders = summary.senders_by_messages;
-  const std::size_t shown = std::min(senders.size(), kTopSenders);
   out +=
       "<section id=\"senders\" aria-labelledby=\"senders-heading\">\n"
       "<h2 id=\"senders-heading\">Top senders</h2>\n<p class=\"section-note\">";
-  out += shown < senders.size()
-             ? "The " + std::to_string(shown) + " senders with the most misdirected messages, of " +
-                   std::to_string(senders.size()) + "."
-             : std::string("Everyone who sent a misdirected message.");
-  out +=
-      "</p>\n<table>\n<thead><tr><th scope=\"col\">Sender</th><th scope=\"col\">Lookalike "
-      "domains written to</th><th scope=\"col\" class=\"num\">Messages</th><th scope=\"col\" "
-      "class=\"num\">Recipients</th><th scope=\"col\" class=\"num\">With sensitive "
-      "content</th></tr></thead>\n<tbody>\n";
-  for (std::size_t i = 0; i < shown; ++i) {
-    const investigate_internal::SenderSummary& s = senders[i];
-    out += std::string("<tr") + (s.sensitive_messages > 0 ? " class=\"sensitive\"" : "") +
-           "><th scope=\"row\"><span class=\"address\">" + html_escape(s.sender) +
-           "</span></th><td>" + lookalike_list(s.lookalikes) + "</td><td class=\"num\">" +
-           std::to_string(s.messages) + "</td><td class=\"num\">" + std::to_string(s.recipients) +
-           "</td>" + sensitive_cell(s.sensitive_messages) + "</tr>\n";
-  }
-  out += "</tbody>\n</table>\n</section>\n";
+  out += senders.size() > kTopSenders ? "The " + std::to_string(kTopSenders) +
+                                            " senders with the most misdirected messages, of " +
+                                            std::to_string(senders.size()) + "."
+                                      : std::string("Everyone who sent a misdirected message.");
+  out += "</p>\n";
+  group_table(out, "Sender", "Lookalike domains written to", "address", "", senders, kTopSenders);
+  out += "</section>\n";
 }
 
 std::string findings_cell(const MisdirectedMessage& m) {

@@ -29,8 +29,8 @@ nlohmann::ordered_json summary_json(const Investigation& investigation) {
   j["first"] = time_or_null(s.first);
   j["last"] = time_or_null(s.last);
   j["intended_domains"] = nlohmann::ordered_json::array();
-  for (const investigate_internal::IntendedDomainSummary& d : s.intended_domains) {
-    j["intended_domains"].push_back({{"intended", d.intended},
+  for (const investigate_internal::GroupSummary& d : s.intended_domains) {
+    j["intended_domains"].push_back({{"intended", d.name},
                                      {"lookalikes", d.lookalikes},
                                      {"messages", d.messages},
                                      {"recipients", d.recipients},

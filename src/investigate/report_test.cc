@@ -424,18 +424,18 @@ TEST(ReportSummary, DomainsAndSendersMostAffectedFirst) {
   investigation.misdirected.push_back(nhs);
   const auto summary = investigate_internal::summarize(investigation);
   ASSERT_EQ(summary.intended_domains.size(), 2u);
-  EXPECT_EQ(summary.intended_domains[0].intended, "army.mil");
+  EXPECT_EQ(summary.intended_domains[0].name, "army.mil");
   EXPECT_EQ(summary.intended_domains[0].messages, 2u);
   EXPECT_EQ(summary.intended_domains[0].lookalikes,
             (std::vector<std::string>{"army.ml", "arrny.mil"}));
   EXPECT_EQ(summary.intended_domains[0].sensitive_messages, 1u);
-  EXPECT_EQ(summary.intended_domains[1].intended, "nhs.uk");
+  EXPECT_EQ(summary.intended_domains[1].name, "nhs.uk");
   EXPECT_EQ(summary.intended_domains[1].messages, 2u);
   EXPECT_EQ(summary.intended_domains[1].recipients, 1u);
   // Senders are grouped whatever their case, and shown as first written.
   ASSERT_EQ(summary.senders_by_messages.size(), 2u);
-  EXPECT_EQ(summary.senders_by_messages[0].sender, "duty@army.mil");
-  EXPECT_EQ(summary.senders_by_messages[1].sender, "Ward@NHS.uk");
+  EXPECT_EQ(summary.senders_by_messages[0].name, "duty@army.mil");
+  EXPECT_EQ(summary.senders_by_messages[1].name, "Ward@NHS.uk");
   EXPECT_EQ(summary.senders_by_messages[1].messages, 2u);
   EXPECT_EQ(summary.uninspected_messages, 1u);
 }

@@ -27,13 +27,11 @@ struct Tally {
   }
 };
 
-template <typename Summary>
-std::vector<Summary> ranked(const std::map<std::string, Tally>& tallies,
-                            std::string Summary::*name) {
-  std::vector<Summary> out;
+std::vector<GroupSummary> ranked(const std::map<std::string, Tally>& tallies) {
+  std::vector<GroupSummary> out;
   for (const auto& [key, tally] : tallies) {
-    Summary summary;
-    summary.*name = tally.shown;
+    GroupSummary summary;
+    summary.name = tally.shown;
     summary.lookalikes.assign(tally.lookalikes.begin(), tally.lookalikes.end());
     summary.messages = tally.messages.size();
     summary.recipients = tally.recipients.size();
@@ -42,8 +40,9 @@ std::vector<Summary> ranked(const std::map<std::string, Tally>& tallies,
   }
   // Most messages first; ties in the order of the (lower-cased) names, so that the report is
   // the same on every run.
-  std::stable_sort(out.begin(), out.end(),
-                   [](const Summary& a, const Summary& b) { return a.messages > b.messages; });
+  std::stable_sort(out.begin(), out.end(), [](const GroupSummary& a, const GroupSummary& b) {
+    return a.messages > b.messages;
+  });
   return out;
 }
 
@@ -77,8 +76,8 @@ InvestigationSummary summarize(const Investigation& investigation) {
   summary.senders = senders.size();
   summary.sensitive_messages = sensitive.size();
   summary.uninspected_messages = uninspected.size();
-  summary.intended_domains = ranked(by_intended, &IntendedDomainSummary::intended);
-  summary.senders_by_messages = ranked(by_sender, &SenderSummary::sender);
+  summary.intended_domains = ranked(by_intended);
+  summary.senders_by_messages = ranked(by_sender);
   return summary;
 }
 

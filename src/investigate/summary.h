@@ -24,20 +24,13 @@ std::string message_key(const MisdirectedMessage& message);
 // True when the message carried sensitive content (only archives are inspected).
 inline bool is_sensitive(const MisdirectedMessage& message) { return !message.findings.empty(); }
 
-// One known domain and the lookalikes that mail for it went to.
-struct IntendedDomainSummary {
-  std::string intended;                 // e.g. "army.mil"
+// The misdirected mail of one group: one known domain (and the lookalikes its mail went to
+// instead), or one sender (and the lookalikes written to).
+struct GroupSummary {
+  std::string name;  // "army.mil", or the sender as first written (grouped case-insensitively)
   std::vector<std::string> lookalikes;  // e.g. {"army.ml", "arrny.mil"}, sorted
   std::size_t messages = 0;
   std::size_t recipients = 0;  // distinct addresses
-  std::size_t sensitive_messages = 0;
-};
-
-struct SenderSummary {
-  std::string sender;                   // as first written: senders are grouped case-insensitively
-  std::vector<std::string> lookalikes;  // the lookalike domains written to, sorted
-  std::size_t messages = 0;
-  std::size_t recipients = 0;
   std::size_t sensitive_messages = 0;
 };
 
@@ -49,8 +42,8 @@ struct InvestigationSummary {
   std::size_t sensitive_messages = 0;
   std::size_t uninspected_messages = 0;  // read from logs: their content is not known
   std::optional<std::chrono::system_clock::time_point> first, last;  // empty when none
-  std::vector<IntendedDomainSummary> intended_domains;               // most messages first
-  std::vector<SenderSummary> senders_by_messages;                    // most messages first
+  std::vector<GroupSummary> intended_domains;                        // most messages first
+  std::vector<GroupSummary> senders_by_messages;                     // most messages first
 };
 
 InvestigationSummary summarize(const Investigation& investigation);
