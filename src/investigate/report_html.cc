@@ -149,7 +149,9 @@ void summary_section(std::string& out, const Investigation& investigation,
   } else {
     out += "<p class=\"headline\"><strong>" + plural(summary.messages, "message", "messages") +
            "</strong> went to lookalike domains";
-    if (summary.first && summary.last) {
+    if (summary.first && summary.last && *summary.first == *summary.last) {
+      out += " at " + readable_time(*summary.first);
+    } else if (summary.first && summary.last) {
       out += " between " + readable_time(*summary.first) + " and " + readable_time(*summary.last);
     }
     out += ": " + plural(summary.recipients, "recipient", "recipients") + ", sent by " +

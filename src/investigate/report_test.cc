@@ -332,6 +332,7 @@ TEST(ReportHtml, EmptyInvestigationSaysSoWithoutAChart) {
             std::string::npos);
   EXPECT_EQ(html.find("<svg"), std::string::npos);
   EXPECT_EQ(html.find("id=\"message-table\""), std::string::npos);
+  EXPECT_EQ(html.find("went to lookalike domains"), std::string::npos);
   const nlohmann::json data = embedded_data(html);
   EXPECT_TRUE(data["timeline"]["periods"].empty());
   EXPECT_TRUE(data["investigation"]["misdirected"].empty());
