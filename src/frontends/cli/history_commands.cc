@@ -177,7 +177,7 @@ void add_history_command(CLI::App& app, int& exit_status) {
           j["status"] = d.resembles.empty() ? "known" : "refused";
           j["messages"] = d.messages;
           j["days"] = d.days;
-          j["resembles"] = d.resembles.empty() ? nlohmann::ordered_json() : d.resembles;
+          j["resembles"] = d.resembles.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(d.resembles);
           std::cout << j.dump() << '\n';
         } else if (d.resembles.empty()) {
           std::cout << "known    " << d.domain << "  " << d.messages << " messages on " << d.days
