@@ -30,7 +30,7 @@ struct LearnCounts {
 class HistoryLearner {
  public:
   HistoryLearner(Store& store, const HistoryKeys& keys, const HistoryConfig& config,
-                 std::size_t batch_size = 20'000);
+                 std::size_t batch_size = 100'000);
 
   // Adds one message; writes a batch to the store when it is full.
   Result<void> add(const SentMail& mail);

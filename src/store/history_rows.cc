@@ -39,13 +39,12 @@ class RowSummer {
  public:
   void add(HistoryScope scope, const std::string& subject, const std::string& key,
            const std::string& local, std::int64_t micros, bool count_days) {
-    std::string id;
-    id.reserve(subject.size() + key.size() + 3);
-    id += static_cast<char>('0' + static_cast<int>(scope));
-    id += subject;
-    id += '\0';
-    id += key;
-    auto [it, inserted] = index_.try_emplace(std::move(id), rows_.size());
+    id_.clear();
+    id_ += static_cast<char>('0' + static_cast<int>(scope));
+    id_ += subject;
+    id_ += '\0';
+    id_ += key;
+    auto [it, inserted] = index_.try_emplace(id_, rows_.size());
     if (inserted) {
       rows_.push_back({scope, subject, key, local, 0, micros, micros, {}, 0});
     }
@@ -65,6 +64,7 @@ class RowSummer {
  private:
   std::unordered_map<std::string, std::size_t> index_;
   std::vector<HistoryRow> rows_;
+  std::string id_;  // reused: most keys are found, and need no string of their own
 };
 
 }  // namespace
