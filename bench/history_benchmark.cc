@@ -15,8 +15,8 @@
 // 3. The whole paths, on the same files: `learn` (reading, normalising, counting into a new
 //    SQLite store) and `investigate` (reading, learning from the source, classifying every
 //    recipient domain, inspecting the content of the archive's slips). One recipient in a
-//    thousand is a top-level-domain slip (of example.com, example.cm) for investigate to find. Goals: at least
-//    100 MB/s on the log, at most 1.5 times GMime's time on the mbox.
+//    thousand is a top-level-domain slip (of example.com, example.cm) for investigate to find.
+//    Goals: at least 100 MB/s on the log, at most 1.5 times GMime's time on the mbox.
 //
 // Times are CPU time of this thread (these machines are shared; wall time mostly measures the
 // wait for a core), medians of --runs runs. Files are generated once, then read while they are
@@ -28,14 +28,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include <stdexcept>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -363,7 +362,8 @@ int gmime_parse_mbox(const fs::path& path) {
 // ---- the whole import and investigation paths --------------------------------------------
 
 // `sendguard learn` of one source into a new SQLite store: the messages counted.
-std::uint64_t learn(const fs::path& source, const fs::path& database, const sendguard::Config& config) {
+std::uint64_t learn(const fs::path& source, const fs::path& database,
+                    const sendguard::Config& config) {
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(database.string() + suffix);
   sendguard::StoreOptions options;
   options.sqlite_path = database.string();
@@ -371,7 +371,8 @@ std::uint64_t learn(const fs::path& source, const fs::path& database, const send
   if (!store) throw std::runtime_error(store.error().message);
   auto suffixes = sendguard::PublicSuffixList::load(config.public_suffix_list);
   if (!suffixes) throw std::runtime_error(suffixes.error().message);
-  sendguard::HistoryKeys keys(std::make_shared<const sendguard::PublicSuffixList>(std::move(*suffixes)));
+  sendguard::HistoryKeys keys(
+      std::make_shared<const sendguard::PublicSuffixList>(std::move(*suffixes)));
   sendguard::HistoryLearner learner(**store, keys, config.history);
   auto read = sendguard::read_mail_sources({source}, {}, [&](sendguard::SentMail&& mail) {
     if (auto ok = learner.add(mail); !ok) throw std::runtime_error(ok.error().message);
@@ -530,12 +531,13 @@ int main(int argc, char** argv) {
               log_mib / median(learn_log_s), static_cast<unsigned long long>(learned_log));
   std::printf("  %-44s %9.1f MB/s   %llu lookalike recipients\n", "investigate, Postfix log",
               log_mib / median(investigate_log_s), static_cast<unsigned long long>(found_log));
-  std::printf("  %-44s %9.2f s  ratio %.2fx GMime's time   %llu messages counted\n",
-              "learn, mbox", median(learn_mbox_s), median(learn_mbox_s) / median(gmime_s),
+  std::printf("  %-44s %9.2f s  ratio %.2fx GMime's time   %llu messages counted\n", "learn, mbox",
+              median(learn_mbox_s), median(learn_mbox_s) / median(gmime_s),
               static_cast<unsigned long long>(learned_mbox));
   std::printf("  %-44s %9.2f s  ratio %.2fx GMime's time   %llu lookalike recipients\n",
               "investigate, mbox (and inspecting those)", median(investigate_mbox_s),
-              median(investigate_mbox_s) / median(gmime_s), static_cast<unsigned long long>(found_mbox));
+              median(investigate_mbox_s) / median(gmime_s),
+              static_cast<unsigned long long>(found_mbox));
   bool complete = log_messages == log.delivered &&
                   mbox_messages == static_cast<std::uint64_t>(messages) && found_log > 0 &&
                   found_mbox > 0;

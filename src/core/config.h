@@ -112,8 +112,8 @@ struct GatewayConfig {
 
 // The mail history (history/): what it learns and when it speaks up.
 struct HistoryConfig {
-  bool record = true;         // the gateway adds the mail it lets through to the history
-  int known_after_days = 3;   // distinct days of mail to a domain before it counts as known
+  bool record = true;        // the gateway adds the mail it lets through to the history
+  int known_after_days = 3;  // distinct days of mail to a domain before it counts as known
   // A domain written to on enough days is still not learned when it looks like a domain
   // written to this many times as often: it is most likely an old slip, not a partner.
   int typo_ratio = 10;

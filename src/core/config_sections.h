@@ -1,5 +1,5 @@
-// Parsers of the gateway's sections of the configuration file: policy, gateway, store and history (core
-// internal; config.cc calls them). Structure and types are checked here; the policy module
+// Parsers of the gateway's sections of the configuration file: policy, gateway, store and history
+// (core internal; config.cc calls them). Structure and types are checked here; the policy module
 // checks the meaning of values (levels, patterns) when it compiles the rules.
 #pragma once
 

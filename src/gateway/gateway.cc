@@ -87,8 +87,8 @@ Result<std::unique_ptr<Gateway>> Gateway::open_with_store(
   gateway->signals_ = std::make_unique<HistorySignals>(
       *gateway->store_, *gateway->history_keys_, config.history, config.policy.internal_domains);
   if (config.history.record) {
-    gateway->recorder_ = std::make_unique<HistoryRecorder>(
-        *gateway->store_, *gateway->history_keys_, config.history);
+    gateway->recorder_ = std::make_unique<HistoryRecorder>(*gateway->store_,
+                                                           *gateway->history_keys_, config.history);
   }
   spdlog::info("{} known domains learned from the history",
                learned->recipients.known_domains.size() - config.recipients.known_domains.size());
@@ -197,7 +197,8 @@ MessageOutcome Gateway::on_message(const Transaction& transaction, std::string_v
     Evaluation evaluation;
     evaluation.report = guard_->inspect(raw_message, envelope);
     auto signals = signals_->for_message(envelope.sender, evaluation.report.recipients);
-    if (!signals) return fail_message(transaction, "history unavailable: " + signals.error().message);
+    if (!signals)
+      return fail_message(transaction, "history unavailable: " + signals.error().message);
     evaluation.report.findings.insert(evaluation.report.findings.end(), signals->begin(),
                                       signals->end());
     evaluation.decision = guard_->decide(evaluation.report, envelope);
@@ -242,9 +243,10 @@ void Gateway::record_delivery(const Transaction& transaction, const Evaluation& 
   if (mail.recipients.empty()) return;
   // Without a queue id (an MTA that does not send the "i" macro) nothing else names the
   // message, and the log import cannot meet it anyway.
-  mail.identity = transaction.queue_id.empty()
-                      ? "gateway:" + node_ + ":" + std::to_string(mail.time.time_since_epoch().count())
-                      : postfix_identity(node_, transaction.queue_id, mail.time);
+  mail.identity =
+      transaction.queue_id.empty()
+          ? "gateway:" + node_ + ":" + std::to_string(mail.time.time_since_epoch().count())
+          : postfix_identity(node_, transaction.queue_id, mail.time);
   mail.origin = "gateway:" + node_;
   recorder_->record(std::move(mail));
 }

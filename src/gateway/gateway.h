@@ -1,8 +1,8 @@
 // The gateway: what a mail-flow front-end (the milter) asks at each stage of an SMTP
 // transaction, answered by the guard, the history's signals and the policy, with every
 // decision written to the audit log, every hold to the quarantine index, and the mail it lets
-// through to the history. Domains the history has learned count as known from the start. The front-end only translates the
-// outcomes into its protocol's actions.
+// through to the history. Domains the history has learned count as known from the start. The
+// front-end only translates the outcomes into its protocol's actions.
 //
 // When sendguard cannot decide (the store is unavailable, a stage ran over its time limit, an
 // unexpected error), the configured gateway.on_failure applies: tempfail (the MTA keeps the

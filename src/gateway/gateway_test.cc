@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <utility>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace sendguard {
 namespace {
@@ -250,14 +250,15 @@ TEST_F(GatewayTest, DeliveredMailJoinsTheHistoryAndHeldOrRejectedMailDoesNot) {
   ASSERT_TRUE(gateway);
   gateway->on_message(numbered(1, {"<bob@army.mil>", "<carol@partner.example>"}),
                       message("Lunch", "Shall we meet on Friday?"));
-  gateway->on_message(numbered(2, {"<dave@unknown-firm.com>"}),
-                      message("Budget", "OFFICIAL-SENSITIVE\r\n\r\nFigures.\r\n\r\nOFFICIAL-SENSITIVE"));
+  gateway->on_message(
+      numbered(2, {"<dave@unknown-firm.com>"}),
+      message("Budget", "OFFICIAL-SENSITIVE\r\n\r\nFigures.\r\n\r\nOFFICIAL-SENSITIVE"));
   gateway->flush_history();
-  auto stats = gateway->store().history({{HistoryScope::kDomain, "", "army.mil"},
-                                         {HistoryScope::kDomain, "", "partner.example"},
-                                         {HistoryScope::kDomain, "", "unknown-firm.com"},
-                                         {HistoryScope::kSenderAddress, "alice@example.org",
-                                          "bob@army.mil"}});
+  auto stats = gateway->store().history(
+      {{HistoryScope::kDomain, "", "army.mil"},
+       {HistoryScope::kDomain, "", "partner.example"},
+       {HistoryScope::kDomain, "", "unknown-firm.com"},
+       {HistoryScope::kSenderAddress, "alice@example.org", "bob@army.mil"}});
   ASSERT_TRUE(stats) << stats.error().message;
   EXPECT_EQ((*stats)[0].messages, 1);
   EXPECT_EQ((*stats)[1].messages, 1);
@@ -288,8 +289,8 @@ TEST_F(GatewayTest, FirstTimeRecipientDomainIsTaggedOnceTheHistorySpeaks) {
   EXPECT_NE(header("X-Sendguard-Findings").find("recipient.first-time-domain"), std::string::npos)
       << header("X-Sendguard-Findings");
   // army.mil has history now: no first-time finding, only the general tag.
-  MessageOutcome known = gateway->on_message(numbered(21, {"<bob@army.mil>"}),
-                                             message("Hello", "Hello again."));
+  MessageOutcome known =
+      gateway->on_message(numbered(21, {"<bob@army.mil>"}), message("Hello", "Hello again."));
   for (const auto& [n, v] : known.add_headers) {
     if (n == "X-Sendguard-Rule") EXPECT_EQ(v, "tag-inspected");
   }

@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 using std::chrono::system_clock;
 
 constexpr auto kDay = std::chrono::hours(24);
-const system_clock::time_point kStart = system_clock::time_point(std::chrono::seconds(1'790'000'000));
+const system_clock::time_point kStart =
+    system_clock::time_point(std::chrono::seconds(1'790'000'000));
 
 std::shared_ptr<const PublicSuffixList> suffixes() {
   static auto list = std::make_shared<const PublicSuffixList>(
@@ -43,7 +44,8 @@ class HistoryTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // `count` messages from `sender` to `recipients`, one a day from `first_day`.
-  void learn(std::string sender, std::vector<std::string> recipients, int count, int first_day = 0) {
+  void learn(std::string sender, std::vector<std::string> recipients, int count,
+             int first_day = 0) {
     HistoryLearner learner(*store_, keys_, config_, 7);
     for (int i = 0; i < count; ++i) {
       SentMail m;
@@ -161,9 +163,9 @@ TEST_F(HistoryTest, LearnerCountsOnceAcrossImportsAndSkipsUnusableRecipients) {
 
 TEST_F(HistoryTest, LearnsDomainsWrittenToOnEnoughDaysButNotPastSlips) {
   learn("alice@example.org", {"bob@army.mil"}, 60);
-  learn("alice@example.org", {"bob@army.ml"}, 3);          // an old slip, three times
+  learn("alice@example.org", {"bob@army.ml"}, 3);  // an old slip, three times
   learn("alice@example.org", {"carol@partner.example"}, 4);
-  learn("alice@example.org", {"dan@rare.example"}, 2);      // too few days
+  learn("alice@example.org", {"dan@rare.example"}, 2);  // too few days
   learn("alice@example.org", {"erin@configured.example"}, 1);
   learn("alice@example.org", {"x@configurd.example"}, 5);  // a slip of a configured domain
   LookalikeOptions options;
@@ -174,8 +176,8 @@ TEST_F(HistoryTest, LearnsDomainsWrittenToOnEnoughDaysButNotPastSlips) {
   for (const auto& d : learned->known) known.push_back(d.domain);
   for (const auto& d : learned->refused) refused.push_back(d.domain + "~" + d.resembles);
   EXPECT_EQ(known, (std::vector<std::string>{"army.mil", "partner.example"}));
-  EXPECT_EQ(refused, (std::vector<std::string>{"configurd.example~configured.example",
-                                               "army.ml~army.mil"}));
+  EXPECT_EQ(refused,
+            (std::vector<std::string>{"configurd.example~configured.example", "army.ml~army.mil"}));
   EXPECT_EQ(learned->known.front().messages, 60);
   EXPECT_EQ(learned->known.front().days, 60);
 }
@@ -191,9 +193,9 @@ TEST_F(HistoryTest, SimilarDomainsOfLikeFrequencyAreBothLearned) {
 
 TEST_F(HistoryTest, FirstTimeDomainIsSignalledOnlyForNewExternalDomains) {
   learn("alice@example.org", {"bob@army.mil"}, 5);
-  auto found = signals("alice@example.org",
-                       {verdict("carol@newpartner.example"), verdict("bob@army.mil", Verdict::kKnown),
-                        verdict("dave@example.org", Verdict::kKnown)});
+  auto found = signals("alice@example.org", {verdict("carol@newpartner.example"),
+                                             verdict("bob@army.mil", Verdict::kKnown),
+                                             verdict("dave@example.org", Verdict::kKnown)});
   const Finding* first = find(found, "recipient.first-time-domain", "carol@newpartner.example");
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(first->confidence, Confidence::kMedium);
@@ -215,8 +217,8 @@ TEST_F(HistoryTest, SignalsWaitForEnoughHistory) {
 TEST_F(HistoryTest, SameNameAtAnotherDomainIsAnUnusualRecipient) {
   learn("alice@example.org", {"john.smith@army.mil"}, 12);
   learn("alice@example.org", {"info@army.mil"}, 12);
-  auto found = signals("alice@example.org", {verdict("john.smith@gmail.com"),
-                                             verdict("info@other.example")});
+  auto found = signals("alice@example.org",
+                       {verdict("john.smith@gmail.com"), verdict("info@other.example")});
   const Finding* unusual = find(found, "recipient.unusual-group", "john.smith@gmail.com");
   ASSERT_NE(unusual, nullptr);
   EXPECT_EQ(unusual->confidence, Confidence::kHigh);
@@ -232,9 +234,9 @@ TEST_F(HistoryTest, SameNameAtAnotherDomainIsAnUnusualRecipient) {
 
 TEST_F(HistoryTest, AStrangerAmongUsualCoRecipientsIsUnusual) {
   learn("alice@example.org", {"a@army.mil", "b@army.mil", "c@navy.mil"}, 4);
-  auto found = signals("alice@example.org",
-                       {verdict("a@army.mil", Verdict::kKnown), verdict("b@army.mil", Verdict::kKnown),
-                        verdict("stranger@elsewhere.example")});
+  auto found = signals("alice@example.org", {verdict("a@army.mil", Verdict::kKnown),
+                                             verdict("b@army.mil", Verdict::kKnown),
+                                             verdict("stranger@elsewhere.example")});
   const Finding* unusual = find(found, "recipient.unusual-group", "stranger@elsewhere.example");
   ASSERT_NE(unusual, nullptr);
   EXPECT_EQ(unusual->confidence, Confidence::kMedium);

@@ -12,8 +12,8 @@ namespace {
 // to at least `ratio` times as often, so one index per group answers "does this look like a
 // far more frequent domain?" with a handful of index builds, however many domains there are.
 int magnitude(std::int64_t messages, double ratio) {
-  return static_cast<int>(std::floor(std::log(static_cast<double>(std::max<std::int64_t>(messages, 1))) /
-                                     std::log(ratio)));
+  return static_cast<int>(std::floor(
+      std::log(static_cast<double>(std::max<std::int64_t>(messages, 1))) / std::log(ratio)));
 }
 
 }  // namespace
@@ -53,7 +53,8 @@ Result<LearnedDomains> learn_known_domains(const std::vector<HistoryStats>& doma
   for (const auto& [m, domains] : by_magnitude) {
     LookalikeOptions reference = options;
     for (const auto& [other, list] : by_magnitude) {
-      if (other > m) reference.known_domains.insert(reference.known_domains.end(), list.begin(), list.end());
+      if (other > m)
+        reference.known_domains.insert(reference.known_domains.end(), list.begin(), list.end());
     }
     auto index = LookalikeIndex::build(reference, suffixes);
     if (!index) return std::unexpected(index.error());
@@ -90,8 +91,9 @@ Result<Config> with_learned_domains(const Config& config,
   auto options = lookalike_options(config, extra_known_files);
   if (!options) return std::unexpected(options.error());
   for (const std::string& d : config.policy.internal_domains) options->known_domains.push_back(d);
-  auto learned = learn_known_domains(store, config.history, *options,
-                                     std::make_shared<const PublicSuffixList>(std::move(*suffixes)));
+  auto learned =
+      learn_known_domains(store, config.history, *options,
+                          std::make_shared<const PublicSuffixList>(std::move(*suffixes)));
   if (!learned) return std::unexpected(learned.error());
   Config out = config;
   for (const LearnedDomain& d : learned->known) out.recipients.known_domains.push_back(d.domain);

@@ -21,7 +21,7 @@ struct LearnedDomain {
   std::string domain;
   std::int64_t messages = 0;
   std::int64_t days = 0;
-  std::string resembles;  // refused: the configured or far more frequent domain it looks like
+  std::string resembles;    // refused: the configured or far more frequent domain it looks like
   std::string explanation;  // refused: the lookalike engine's sentence
 };
 

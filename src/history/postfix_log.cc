@@ -150,7 +150,6 @@ PostfixLogLine cut_line(std::string_view line, SyslogTimestamp& time) {
   return out;
 }
 
-
 }  // namespace
 
 PostfixLogLine parse_postfix_log_line(std::string_view line) {

@@ -6,8 +6,7 @@
 
 namespace sendguard {
 
-HistoryRecorder::HistoryRecorder(Store& store, const HistoryKeys& keys,
-                                 const HistoryConfig& config)
+HistoryRecorder::HistoryRecorder(Store& store, const HistoryKeys& keys, const HistoryConfig& config)
     : store_(store), keys_(keys), config_(config), writer_([this] { run(); }) {}
 
 HistoryRecorder::~HistoryRecorder() {
@@ -24,8 +23,8 @@ void HistoryRecorder::record(SentMail mail) {
     std::lock_guard lock(mutex_);
     if (queue_.size() >= kMaxQueued) {
       // The store has not kept up for a long while; the mail flow must not wait for it.
-      spdlog::warn("history: {} messages waiting to be recorded; not recording {}",
-                   queue_.size(), mail.queue_id.empty() ? "-" : mail.queue_id);
+      spdlog::warn("history: {} messages waiting to be recorded; not recording {}", queue_.size(),
+                   mail.queue_id.empty() ? "-" : mail.queue_id);
       return;
     }
     queue_.push_back(std::move(mail));
@@ -48,9 +47,8 @@ void HistoryRecorder::run() {
   while (true) {
     // A second's worth in one transaction, or a full batch; at once when asked to stop or
     // flush.
-    wake_.wait_for(lock, std::chrono::seconds(1), [&] {
-      return stopping_ || flush_requested_ || queue_.size() >= kBatch;
-    });
+    wake_.wait_for(lock, std::chrono::seconds(1),
+                   [&] { return stopping_ || flush_requested_ || queue_.size() >= kBatch; });
     flush_requested_ = false;
     if (queue_.empty()) {
       if (stopping_) return;

@@ -24,9 +24,9 @@ struct SentMail {
   // "Maildir/cur/1700000000.M1P2.host:2,S".
   std::string origin;
   // Stable across re-imports of the same source, so that importing twice does not count twice:
-  // logs use postfix_identity() below, "postfix:mx1/4BC1D2E3F4:2026-11-28"; archives use the Message-ID, or a digest of the
-  // header block when there is none, "header-fnv1a64:0123456789abcdef" (postfix_log.h and
-  // mail_archive.h give the details).
+  // logs use postfix_identity() below, "postfix:mx1/4BC1D2E3F4:2026-11-28"; archives use the
+  // Message-ID, or a digest of the header block when there is none,
+  // "header-fnv1a64:0123456789abcdef" (postfix_log.h and mail_archive.h give the details).
   std::string identity;
   // Archives only: the whole raw message, so that investigation can inspect its content.
   // Empty for logs (they carry no bodies).

@@ -9,10 +9,9 @@ namespace {
 // Shared mailboxes that many organisations have: info@ at a new domain says nothing about a
 // slip of autocomplete.
 constexpr std::array<std::string_view, 24> kRoleLocalParts = {
-    "info",    "admin",    "sales",      "support",    "contact",  "office",
-    "enquiries", "hello",  "mail",       "noreply",    "no-reply", "postmaster",
-    "webmaster", "hr",     "billing",    "accounts",   "team",     "help",
-    "press",   "jobs",     "careers",    "reception",  "finance",  "abuse"};
+    "info", "admin",   "sales",    "support",    "contact",   "office",    "enquiries", "hello",
+    "mail", "noreply", "no-reply", "postmaster", "webmaster", "hr",        "billing",   "accounts",
+    "team", "help",    "press",    "jobs",       "careers",   "reception", "finance",   "abuse"};
 
 std::string plural(std::int64_t n, std::string_view word) {
   return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
@@ -23,16 +22,14 @@ std::string_view local_of(std::string_view address) {
   return at == std::string_view::npos ? std::string_view() : address.substr(0, at);
 }
 
-Finding recipient_finding(std::string detector, Confidence confidence,
-                          const RecipientVerdict& r, std::string evidence) {
-  return {std::move(detector), confidence, "recipient:" + r.address, 1, std::move(evidence), "",
-          0};
+Finding recipient_finding(std::string detector, Confidence confidence, const RecipientVerdict& r,
+                          std::string evidence) {
+  return {std::move(detector), confidence, "recipient:" + r.address, 1, std::move(evidence), "", 0};
 }
 
 }  // namespace
 
-HistorySignals::HistorySignals(Store& store, const HistoryKeys& keys,
-                               const HistoryConfig& config,
+HistorySignals::HistorySignals(Store& store, const HistoryKeys& keys, const HistoryConfig& config,
                                std::vector<std::string> internal_domains)
     : store_(store), keys_(keys), config_(config), internal_domains_(std::move(internal_domains)) {}
 
@@ -112,28 +109,32 @@ Result<std::vector<Finding>> HistorySignals::for_message(
     bool is_internal = internal(r.domain);
 
     if (!is_internal && r.verdict == Verdict::kNew && domain.messages == 0) {
-      findings.push_back(recipient_finding(
-          "recipient.first-time-domain", Confidence::kMedium, r,
-          "first message from the organisation to " + subjects[i].key.domain));
+      findings.push_back(
+          recipient_finding("recipient.first-time-domain", Confidence::kMedium, r,
+                            "first message from the organisation to " + subjects[i].key.domain));
     }
     if (from.empty() || mine.messages > 0) continue;
-    findings.push_back(recipient_finding(
-        "recipient.first-time-for-sender",
-        address.messages == 0 ? Confidence::kMedium : Confidence::kLow, r,
-        address.messages == 0 ? "first message from anyone here to " + r.address
-                              : "first message from this sender to " + r.address + " (others "
-                                "have sent " + plural(address.messages, "message") + ")"));
+    findings.push_back(
+        recipient_finding("recipient.first-time-for-sender",
+                          address.messages == 0 ? Confidence::kMedium : Confidence::kLow, r,
+                          address.messages == 0 ? "first message from anyone here to " + r.address
+                                                : "first message from this sender to " + r.address +
+                                                      " (others "
+                                                      "have sent " +
+                                                      plural(address.messages, "message") + ")"));
 
     // The same name at another address the sender writes to: the address book offered the
     // wrong one.
     std::string_view plain_local = local_of(r.address);
-    bool role = std::any_of(kRoleLocalParts.begin(), kRoleLocalParts.end(), [&](std::string_view x) {
-      return std::equal(x.begin(), x.end(), plain_local.begin(), plain_local.end(),
-                        [](char a, char b) { return a == (b >= 'A' && b <= 'Z' ? b + 32 : b); });
-    });
+    bool role =
+        std::any_of(kRoleLocalParts.begin(), kRoleLocalParts.end(), [&](std::string_view x) {
+          return std::equal(
+              x.begin(), x.end(), plain_local.begin(), plain_local.end(),
+              [](char a, char b) { return a == (b >= 'A' && b <= 'Z' ? b + 32 : b); });
+        });
     if (!role) {
-      auto same_name = store_.history_list(
-          {HistoryScope::kSenderAddress, from, subjects[i].key.local, 0, 5});
+      auto same_name =
+          store_.history_list({HistoryScope::kSenderAddress, from, subjects[i].key.local, 0, 5});
       if (!same_name) return std::unexpected(same_name.error());
       const HistoryStats* usual = nullptr;
       for (const HistoryStats& other : *same_name) {
@@ -143,12 +144,10 @@ Result<std::vector<Finding>> HistorySignals::for_message(
         }
       }
       if (usual) {
-        std::string where = keys_.hashed() ? "the same name at another address"
-                                           : usual->key;
-        findings.push_back(recipient_finding(
-            "recipient.unusual-group", Confidence::kHigh, r,
-            "you have sent " + plural(usual->messages, "message") + " to " + where +
-                " and none to " + r.address));
+        std::string where = keys_.hashed() ? "the same name at another address" : usual->key;
+        findings.push_back(recipient_finding("recipient.unusual-group", Confidence::kHigh, r,
+                                             "you have sent " + plural(usual->messages, "message") +
+                                                 " to " + where + " and none to " + r.address));
         continue;
       }
     }
@@ -164,10 +163,10 @@ Result<std::vector<Finding>> HistorySignals::for_message(
       }
     }
     if (with_others == 0 && others_together >= 3) {
-      findings.push_back(recipient_finding(
-          "recipient.unusual-group", Confidence::kMedium, r,
-          "the other recipients have been addressed together in " +
-              plural(others_together, "message") + ", " + r.address + " never with them"));
+      findings.push_back(recipient_finding("recipient.unusual-group", Confidence::kMedium, r,
+                                           "the other recipients have been addressed together in " +
+                                               plural(others_together, "message") + ", " +
+                                               r.address + " never with them"));
     }
   }
   return findings;
@@ -177,8 +176,8 @@ Result<std::string> HistorySignals::lookalike_evidence(const RecipientVerdict& r
   if (recipient.verdict != Verdict::kLookalike || recipient.intended.empty()) return "";
   std::string intended = keys_.organisation_domain(recipient.intended);
   std::string actual = keys_.organisation_domain(recipient.domain);
-  auto stats = store_.history({{HistoryScope::kDomain, "", intended},
-                               {HistoryScope::kDomain, "", actual}});
+  auto stats =
+      store_.history({{HistoryScope::kDomain, "", intended}, {HistoryScope::kDomain, "", actual}});
   if (!stats) return std::unexpected(stats.error());
   const HistoryStats& meant = (*stats)[0];
   const HistoryStats& got = (*stats)[1];

@@ -53,14 +53,16 @@ class FirstPass {
 
   const HistoryRecipient* recipient(const std::string& address) {
     auto it = recipients_cache_.find(address);
-    if (it == recipients_cache_.end()) it = recipients_cache_.emplace(address, keys_.recipient(address)).first;
+    if (it == recipients_cache_.end())
+      it = recipients_cache_.emplace(address, keys_.recipient(address)).first;
     return it->second ? &*it->second : nullptr;
   }
 
   std::vector<HistoryStats> domain_stats() const {
     std::vector<HistoryStats> out;
     for (const auto& [domain, t] : tally_) {
-      out.push_back({domain, "", t.messages, static_cast<std::int64_t>(t.days.size()), t.first, t.last});
+      out.push_back(
+          {domain, "", t.messages, static_cast<std::int64_t>(t.days.size()), t.first, t.last});
     }
     return out;
   }
@@ -107,9 +109,9 @@ Result<Investigation> investigate(const Config& config,
   read_options.since = options.since;
   read_options.until = options.until;
   FirstPass first(keys);
-  auto read = read_mail_sources(options.sources, read_options,
-                                [&](SentMail&& mail) { first.add(std::move(mail)); },
-                                options.progress);
+  auto read = read_mail_sources(
+      options.sources, read_options, [&](SentMail&& mail) { first.add(std::move(mail)); },
+      options.progress);
   if (!read) return std::unexpected(read.error());
   st.read = *read;
   out.messages_read = first.messages();
@@ -126,8 +128,7 @@ Result<Investigation> investigate(const Config& config,
     st.learned_from_store = learned->known.size();
   }
   if (options.learn_from_sources) {
-    auto learned =
-        learn_known_domains(first.domain_stats(), config.history, *lookalike, suffixes);
+    auto learned = learn_known_domains(first.domain_stats(), config.history, *lookalike, suffixes);
     if (!learned) return std::unexpected(learned.error());
     for (const LearnedDomain& d : learned->known) lookalike->known_domains.push_back(d.domain);
     st.learned_from_sources = learned->known.size();
@@ -200,10 +201,9 @@ Result<Investigation> investigate(const Config& config,
     if (!inspected) return std::unexpected(inspected.error());
   }
 
-  std::stable_sort(out.misdirected.begin(), out.misdirected.end(),
-                   [](const MisdirectedMessage& a, const MisdirectedMessage& b) {
-                     return a.time < b.time;
-                   });
+  std::stable_sort(
+      out.misdirected.begin(), out.misdirected.end(),
+      [](const MisdirectedMessage& a, const MisdirectedMessage& b) { return a.time < b.time; });
   return out;
 }
 

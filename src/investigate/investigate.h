@@ -33,7 +33,7 @@ struct InvestigateOptions {
 };
 
 struct InvestigateStats {
-  SourceStats read;                  // the first pass over every source
+  SourceStats read;  // the first pass over every source
   std::size_t learned_from_sources = 0;
   std::size_t learned_from_store = 0;
   std::size_t inspected = 0;  // archive messages whose content was inspected

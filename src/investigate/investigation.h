@@ -34,12 +34,12 @@ struct MisdirectedMessage {
 };
 
 struct Investigation {
-  std::chrono::system_clock::time_point generated_at;  // UTC
+  std::chrono::system_clock::time_point generated_at;                 // UTC
   std::optional<std::chrono::system_clock::time_point> since, until;  // the window asked for
   std::vector<std::string> sources;  // the files and directories read, as given
   std::size_t messages_read = 0;     // messages in the window, in every source
   std::size_t recipients_checked = 0;
-  std::size_t known_domains = 0;  // configured plus learned
+  std::size_t known_domains = 0;                // configured plus learned
   std::vector<MisdirectedMessage> misdirected;  // oldest first
 };
 

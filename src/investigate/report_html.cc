@@ -76,8 +76,7 @@ void head(std::string& out, const Investigation& investigation, const std::strin
   out +=
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
       "style-src 'nonce-" +
-      nonce + "'; script-src 'nonce-" + nonce +
-      "'; base-uri 'none'; form-action 'none'\">\n";
+      nonce + "'; script-src 'nonce-" + nonce + "'; base-uri 'none'; form-action 'none'\">\n";
   out += "<meta name=\"referrer\" content=\"no-referrer\">\n";
   out += "<meta name=\"generator\" content=\"sendguard investigate\">\n";
   out += "<title>Mail to lookalike domains: investigation report, " +

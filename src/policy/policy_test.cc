@@ -339,8 +339,9 @@ TEST(Policy, FindingsAboutOneRecipientDecideForThatRecipientAlone) {
                       verdict("bob@army.mil", Verdict::kKnown)};
   Finding signal = finding("recipient.unusual-group", Confidence::kHigh);
   signal.where = "recipient:john.smith@gmail.com";
-  signal.excerpt = "you have sent 12 messages to john.smith@army.mil and none to "
-                   "john.smith@gmail.com";
+  signal.excerpt =
+      "you have sent 12 messages to john.smith@army.mil and none to "
+      "john.smith@gmail.com";
   input.findings = {signal};
   Decision d = policy->decide(input);
   ASSERT_EQ(d.recipients.size(), 2u);

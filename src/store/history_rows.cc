@@ -69,7 +69,9 @@ class RowSummer {
 
 }  // namespace
 
-std::int64_t stored_identity(std::uint64_t identity) { return std::bit_cast<std::int64_t>(identity); }
+std::int64_t stored_identity(std::uint64_t identity) {
+  return std::bit_cast<std::int64_t>(identity);
+}
 
 std::vector<HistoryRow> aggregate_history(const std::vector<HistoryMessage>& batch,
                                           const std::vector<bool>& counted,
@@ -103,8 +105,8 @@ std::vector<HistoryRow> aggregate_history(const std::vector<HistoryMessage>& bat
       for (std::size_t b = a + 1; b < distinct.size(); ++b) {
         const std::string& x = distinct[a]->address;
         const std::string& y = distinct[b]->address;
-        sum.add(HistoryScope::kTogether, m.sender, x < y ? x + "\n" + y : y + "\n" + x, "",
-                micros, false);
+        sum.add(HistoryScope::kTogether, m.sender, x < y ? x + "\n" + y : y + "\n" + x, "", micros,
+                false);
       }
     }
   }
@@ -115,13 +117,15 @@ Result<void> check_history_batch(const std::vector<HistoryMessage>& batch) {
   for (const HistoryMessage& m : batch) {
     if (auto ok = check_text("sender", m.sender); !ok) return ok;
     for (const HistoryRecipient& r : m.recipients) {
-      for (auto [field, value] : {std::pair<std::string_view, const std::string*>{"address", &r.address},
-                                  {"domain", &r.domain},
-                                  {"local part", &r.local}}) {
+      for (auto [field, value] :
+           {std::pair<std::string_view, const std::string*>{"address", &r.address},
+            {"domain", &r.domain},
+            {"local part", &r.local}}) {
         if (auto ok = check_text(field, *value); !ok) return ok;
       }
       if (r.address.empty() || r.domain.empty()) {
-        return make_error(ErrorCode::kInvalidInput, "history: a recipient without address or domain");
+        return make_error(ErrorCode::kInvalidInput,
+                          "history: a recipient without address or domain");
       }
     }
   }

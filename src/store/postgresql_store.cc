@@ -4,9 +4,9 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
-#include <algorithm>
 #include <optional>
 #include <string_view>
 #include <tuple>
@@ -386,14 +386,14 @@ class PostgresqlStore final : public Store {
     std::lock_guard lock(mutex_);
     std::optional<std::string> limit;
     if (query.limit != 0) limit = std::to_string(query.limit);
-    auto result = exec(
-        "list history",
-        std::string(kSelectHistory) +
-            " WHERE scope = $1 AND subject = $2 AND ($3 = '' OR local = $3) AND days >= "
-            "$4::int8 ORDER BY messages DESC, key LIMIT $5::int8",
-        {std::string(to_string(query.scope)), query.subject, query.local,
-         std::to_string(query.min_days), limit},
-        /*idempotent=*/true);
+    auto result =
+        exec("list history",
+             std::string(kSelectHistory) +
+                 " WHERE scope = $1 AND subject = $2 AND ($3 = '' OR local = $3) AND days >= "
+                 "$4::int8 ORDER BY messages DESC, key LIMIT $5::int8",
+             {std::string(to_string(query.scope)), query.subject, query.local,
+              std::to_string(query.min_days), limit},
+             /*idempotent=*/true);
     if (!result) return std::unexpected(result.error());
     std::vector<HistoryStats> out;
     for (int row = 0; row < result->rows(); ++row) out.push_back(history_stats(*result, row));
@@ -423,9 +423,12 @@ class PostgresqlStore final : public Store {
           "last_seen") " FROM history";
 
   static HistoryStats history_stats(const PgResult& result, int row) {
-    return {result.text(row, 0),    result.text(row, 1),
-            result.integer(row, 2), result.integer(row, 3),
-            from_micros(result.integer(row, 4)), from_micros(result.integer(row, 5))};
+    return {result.text(row, 0),
+            result.text(row, 1),
+            result.integer(row, 2),
+            result.integer(row, 3),
+            from_micros(result.integer(row, 4)),
+            from_micros(result.integer(row, 5))};
   }
 
   // Marks the messages no earlier import counted, then adds their rows: three statements
@@ -498,16 +501,16 @@ class PostgresqlStore final : public Store {
       }
     }
     if (row_numbers.empty()) return {};
-    auto inserted = exec(
-        "import history",
-        "WITH input AS (SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], "
-        "$5::int8[]) AS t(row_number, scope, subject, key, day)), "
-        "added AS (INSERT INTO history_days (scope, subject, key, day) "
-        "SELECT scope, subject, key, day FROM input ON CONFLICT DO NOTHING "
-        "RETURNING scope, subject, key, day) "
-        "SELECT input.row_number FROM input JOIN added USING (scope, subject, key, day)",
-        {integer_array(row_numbers), text_array(scopes), text_array(subjects), text_array(keys),
-         integer_array(day_numbers)});
+    auto inserted =
+        exec("import history",
+             "WITH input AS (SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], "
+             "$5::int8[]) AS t(row_number, scope, subject, key, day)), "
+             "added AS (INSERT INTO history_days (scope, subject, key, day) "
+             "SELECT scope, subject, key, day FROM input ON CONFLICT DO NOTHING "
+             "RETURNING scope, subject, key, day) "
+             "SELECT input.row_number FROM input JOIN added USING (scope, subject, key, day)",
+             {integer_array(row_numbers), text_array(scopes), text_array(subjects),
+              text_array(keys), integer_array(day_numbers)});
     if (!inserted) return std::unexpected(inserted.error());
     for (int r = 0; r < inserted->rows(); ++r) {
       ++rows[static_cast<std::size_t>(inserted->integer(r, 0))].new_days;

@@ -154,7 +154,9 @@ class SqliteStore final : public Store {
   // Call with mutex_ held.
   class SyncedWrite {
    public:
-    explicit SyncedWrite(SqliteStore& store) : store_(store) { store_.exec("PRAGMA synchronous = FULL"); }
+    explicit SyncedWrite(SqliteStore& store) : store_(store) {
+      store_.exec("PRAGMA synchronous = FULL");
+    }
     ~SyncedWrite() { store_.exec("PRAGMA synchronous = NORMAL"); }
     SyncedWrite(const SyncedWrite&) = delete;
     SyncedWrite& operator=(const SyncedWrite&) = delete;
@@ -425,7 +427,11 @@ class SqliteStore final : public Store {
       "SELECT key, local, messages, days, first_us, last_us FROM history";
 
   static HistoryStats history_stats(const Statement& st) {
-    return {st.text(0), st.text(1), st.integer(2), st.integer(3), from_micros(st.integer(4)),
+    return {st.text(0),
+            st.text(1),
+            st.integer(2),
+            st.integer(3),
+            from_micros(st.integer(4)),
             from_micros(st.integer(5))};
   }
 

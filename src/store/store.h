@@ -70,7 +70,8 @@ struct AuditQuery {
 
 // kHeld → kReleasing → kReleased is a release; kReleasing → kHeld undoes a release whose
 // delivery failed; kHeld → kDiscarded is a discard, and so is kHeld → kReleasing → kDiscarded
-// (claiming the entry first, so that a release and a discard cannot both reach the MTA). transition() refuses any other move.
+// (claiming the entry first, so that a release and a discard cannot both reach the MTA).
+// transition() refuses any other move.
 enum class QuarantineState { kHeld, kReleasing, kReleased, kDiscarded };
 std::string_view to_string(QuarantineState state);  // "held", "releasing", ...
 std::optional<QuarantineState> quarantine_state_from_string(std::string_view name);
@@ -139,10 +140,10 @@ struct HistoryStats {
 
 struct HistoryQuery {
   HistoryScope scope = HistoryScope::kDomain;
-  std::string subject;       // the sender for the sender scopes, else empty
-  std::string local;         // kSenderAddress: only addresses with this local part; "": any
+  std::string subject;        // the sender for the sender scopes, else empty
+  std::string local;          // kSenderAddress: only addresses with this local part; "": any
   std::int64_t min_days = 0;  // only keys written to on at least this many days
-  std::size_t limit = 0;     // at most this many, most messages first; 0: no limit
+  std::size_t limit = 0;      // at most this many, most messages first; 0: no limit
 };
 
 class Store {

@@ -21,7 +21,6 @@ struct Migration {
   const char* sql;  // one or more statements
 };
 
-
 // Microseconds since 1970-01-01 UTC, rounded down; the unit both backends store.
 std::int64_t to_micros(std::chrono::system_clock::time_point time);
 std::chrono::system_clock::time_point from_micros(std::int64_t micros);

@@ -673,14 +673,14 @@ TEST_P(StoreTest, HistoryCountsMessagesDaysAndPairsPerKey) {
   EXPECT_EQ(alice_bob.local, "bob");
   EXPECT_EQ(stats_of(*store, HistoryScope::kSenderDomain, "erin@example.org", "army.mil").messages,
             1);
-  EXPECT_EQ(stats_of(*store, HistoryScope::kTogether, "alice@example.org",
-                     "bob@army.mil\ncarol@army.mil")
-                .messages,
-            1);
-  EXPECT_EQ(stats_of(*store, HistoryScope::kTogether, "alice@example.org",
-                     "bob@army.mil\ndan@navy.mil")
-                .messages,
-            1);
+  EXPECT_EQ(
+      stats_of(*store, HistoryScope::kTogether, "alice@example.org", "bob@army.mil\ncarol@army.mil")
+          .messages,
+      1);
+  EXPECT_EQ(
+      stats_of(*store, HistoryScope::kTogether, "alice@example.org", "bob@army.mil\ndan@navy.mil")
+          .messages,
+      1);
   HistoryStats never = stats_of(*store, HistoryScope::kDomain, "", "army.ml");
   EXPECT_EQ(never.messages, 0);
   EXPECT_EQ(never.key, "army.ml");
@@ -715,7 +715,8 @@ TEST_P(StoreTest, HistoryDaysStayDistinctAcrossImportsInAnyOrder) {
   auto store = open();
   ASSERT_TRUE(store);
   ASSERT_TRUE(store->import_history({sent(1, at(10 * kDay), "a@example.org", {"x@p.example"})}, 8));
-  ASSERT_TRUE(store->import_history({sent(2, at(10 * kDay + 60), "a@example.org", {"y@p.example"})}, 8));
+  ASSERT_TRUE(
+      store->import_history({sent(2, at(10 * kDay + 60), "a@example.org", {"y@p.example"})}, 8));
   // An older archive imported afterwards.
   ASSERT_TRUE(store->import_history({sent(3, at(kDay), "a@example.org", {"x@p.example"})}, 8));
   HistoryStats domain = stats_of(*store, HistoryScope::kDomain, "", "p.example");
@@ -739,8 +740,8 @@ TEST_P(StoreTest, HistoryListSelectsByLocalPartAndDaysMostMessagesFirst) {
   batch.push_back(sent(++id, at(0), "b@example.org", {"john.smith@gmail.com"}));
   ASSERT_TRUE(store->import_history(batch, 8));
 
-  auto same_local = store->history_list(
-      {HistoryScope::kSenderAddress, "a@example.org", "john.smith", 0, 0});
+  auto same_local =
+      store->history_list({HistoryScope::kSenderAddress, "a@example.org", "john.smith", 0, 0});
   ASSERT_TRUE(same_local) << same_local.error().message;
   ASSERT_EQ(same_local->size(), 2u);
   EXPECT_EQ((*same_local)[0].key, "john.smith@army.mil");
@@ -762,8 +763,8 @@ TEST_P(StoreTest, HistoryKeepsAwkwardKeysExactly) {
   auto store = open();
   ASSERT_TRUE(store);
   // Quotes, backslashes, commas, braces and NULL travel inside PostgreSQL array literals.
-  std::vector<std::string> locals = {"\"quoted\\\"local\"", "a,b{c}", "NULL", "tab\there",
-                                     "zoë", "back\\slash"};
+  std::vector<std::string> locals = {"\"quoted\\\"local\"", "a,b{c}", "NULL",
+                                     "tab\there",           "zoë",    "back\\slash"};
   std::vector<HistoryMessage> batch;
   std::uint64_t id = 0;
   for (const std::string& local : locals) {

@@ -34,7 +34,7 @@ inline const std::vector<ExpectedSlip> kLogSlips = {
     {"bob@arrny.mil", "army.mil", "12A00001"},  // deferred, then sent
 };
 inline const std::vector<ExpectedSlip> kMboxSlips = {
-    {"bob@army.ml", "army.mil", "slip-1@corp.example"},     // carries OFFICIAL-SENSITIVE
+    {"bob@army.ml", "army.mil", "slip-1@corp.example"},  // carries OFFICIAL-SENSITIVE
     {"carol@partner.co.um", "partner.co.uk", "slip-2@corp.example"},
 };
 
@@ -48,20 +48,24 @@ class SentMailCorpus {
       log += message(day, "09:00:00", hex(day, 1), "alice@corp.example", "bob@army.mil", "sent");
       log += message(day, "10:00:00", hex(day, 2), "alice@corp.example", "carol@partner.co.uk",
                      "sent");
-      log += message(day, "11:00:00", hex(day, 3), "erin@corp.example", "dave@supplier.com",
-                     "sent");
+      log +=
+          message(day, "11:00:00", hex(day, 3), "erin@corp.example", "dave@supplier.com", "sent");
     }
     days_1_7 += message(3, "12:00:00", "ABCDEF01", "alice@corp.example", "bob@army.mil", "sent");
     days_1_7 += message(5, "13:00:00", "5A000001", "alice@corp.example", "ops@army.ml", "sent");
-    days_1_7 += message(6, "13:00:00", "6B000001", "alice@corp.example", "nobody@army.ml", "bounced");
-    days_8_14 += message(9, "13:00:00", "9A000001", "erin@corp.example", "carol@partner.co.um", "sent");
+    days_1_7 +=
+        message(6, "13:00:00", "6B000001", "alice@corp.example", "nobody@army.ml", "bounced");
+    days_8_14 +=
+        message(9, "13:00:00", "9A000001", "erin@corp.example", "carol@partner.co.um", "sent");
     // Queued on day 14 just before midnight; the log rotates; delivered on day 15.
-    days_8_14 += line(14, "23:59:58", "postfix/cleanup", "EA000001: message-id=<EA000001@corp.example>");
+    days_8_14 +=
+        line(14, "23:59:58", "postfix/cleanup", "EA000001: message-id=<EA000001@corp.example>");
     days_8_14 += line(14, "23:59:58", "postfix/qmgr",
                       "EA000001: from=<alice@corp.example>, size=900, nrcpt=1 (queue active)");
     days_15_20 += delivery(15, "00:00:01", "EA000001", "x@army.ml", "sent");
     days_15_20 += line(15, "00:00:01", "postfix/qmgr", "EA000001: removed");
-    days_15_20 += message(16, "13:00:00", "10A00001", "erin@corp.example", "dave@suplier.com", "sent");
+    days_15_20 +=
+        message(16, "13:00:00", "10A00001", "erin@corp.example", "dave@suplier.com", "sent");
     days_15_20 += message(17, "13:00:00", "ABCDEF01", "alice@corp.example", "bob@arny.mil", "sent");
     std::string deferred = message(18, "13:00:00", "12A00001", "alice@corp.example",
                                    "bob@arrny.mil", "deferred", /*removed=*/false);
@@ -79,9 +83,10 @@ class SentMailCorpus {
                            "m" + std::to_string(day) + "@corp.example", "Weekly report",
                            "All quiet this week.");
     }
-    mbox += mbox_message(7, "alice@corp.example", "Bob <bob@army.ml>", "slip-1@corp.example",
-                         "Budget", "OFFICIAL-SENSITIVE\n\nThe budget figures for next year.\n\n"
-                                   "OFFICIAL-SENSITIVE");
+    mbox +=
+        mbox_message(7, "alice@corp.example", "Bob <bob@army.ml>", "slip-1@corp.example", "Budget",
+                     "OFFICIAL-SENSITIVE\n\nThe budget figures for next year.\n\n"
+                     "OFFICIAL-SENSITIVE");
     mbox += mbox_message(8, "alice@corp.example", "carol@partner.co.um", "slip-2@corp.example",
                          "Lunch", "Friday?");
     write(dir_ / "sent.mbox", mbox);
@@ -111,8 +116,10 @@ class SentMailCorpus {
                               const std::string& to, const std::string& status) {
     std::string dsn = status == "sent" ? "2.0.0" : status == "bounced" ? "5.1.1" : "4.4.1";
     return line(day, time, "postfix/smtp",
-                id + ": to=<" + to + ">, relay=mx.remote.example[192.0.2.25]:25, delay=0.4, "
-                "delays=0.1/0/0.1/0.2, dsn=" + dsn + ", status=" + status + " (remote said so)");
+                id + ": to=<" + to +
+                    ">, relay=mx.remote.example[192.0.2.25]:25, delay=0.4, "
+                    "delays=0.1/0/0.1/0.2, dsn=" +
+                    dsn + ", status=" + status + " (remote said so)");
   }
   static std::string message(int day, const std::string& time, const std::string& id,
                              const std::string& from, const std::string& to,
@@ -131,8 +138,8 @@ class SentMailCorpus {
     char when[64];
     std::snprintf(when, sizeof when, "%02d Nov 2026 10:00:00 +0000", day);
     return "From " + from + " Sat Nov 28 10:00:00 2026\nFrom: Alice <" + from + ">\nTo: " + to +
-           "\nSubject: " + subject + "\nDate: " + when + "\nMessage-ID: <" + message_id +
-           ">\n\n" + body + "\n\n";
+           "\nSubject: " + subject + "\nDate: " + when + "\nMessage-ID: <" + message_id + ">\n\n" +
+           body + "\n\n";
   }
   static void write(const std::filesystem::path& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;

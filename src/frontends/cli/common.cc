@@ -15,8 +15,9 @@ void add_common_options(CLI::App& command, CommonOptions& options) {
                   "File of known domains, one a line (added to the configured ones); repeatable")
       ->allow_extra_args(false)
       ->check(CLI::ExistingFile);
-  command.add_option("--state-dir", options.state_dir,
-                     "Where the embedded store lives (default: gateway.state_dir of the configuration)");
+  command.add_option(
+      "--state-dir", options.state_dir,
+      "Where the embedded store lives (default: gateway.state_dir of the configuration)");
 }
 
 std::optional<Config> load_config_or_report(const CommonOptions& options) {

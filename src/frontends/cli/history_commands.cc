@@ -24,7 +24,8 @@ struct TimeWindow {
 };
 
 void add_time_window(CLI::App& cmd, TimeWindow& window) {
-  cmd.add_option("--since", window.since, "Only mail from this time on (UTC: 2026-11-28[T10:00:00Z])");
+  cmd.add_option("--since", window.since,
+                 "Only mail from this time on (UTC: 2026-11-28[T10:00:00Z])");
   cmd.add_option("--until", window.until, "Only mail before this time (UTC)");
 }
 
@@ -111,8 +112,10 @@ void add_learn_command(CLI::App& app, int& exit_status) {
             if (auto ok = learner.add(mail); !ok) failure = ok.error();
           },
           [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); });
-      if (!read) failure = read.error();
-      else stats = *read;
+      if (!read)
+        failure = read.error();
+      else
+        stats = *read;
     }
     // What was read before a failure is kept: the next import skips it.
     auto counts = learner.finish();
@@ -127,7 +130,8 @@ void add_learn_command(CLI::App& app, int& exit_status) {
               << stats.bytes / 1'000'000 << " MB) in " << static_cast<int>(seconds * 10) / 10.0
               << " s: " << counts->added << " added to the history, " << counts->already_known
               << " already in it, " << counts->skipped << " without a usable recipient";
-    if (stats.malformed_lines > 0) std::cout << ", " << stats.malformed_lines << " unreadable log lines";
+    if (stats.malformed_lines > 0)
+      std::cout << ", " << stats.malformed_lines << " unreadable log lines";
     if (stats.outside_time_bounds > 0)
       std::cout << ", " << stats.outside_time_bounds << " outside --since/--until";
     std::cout << ".\n";
@@ -177,7 +181,8 @@ void add_history_command(CLI::App& app, int& exit_status) {
           j["status"] = d.resembles.empty() ? "known" : "refused";
           j["messages"] = d.messages;
           j["days"] = d.days;
-          j["resembles"] = d.resembles.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(d.resembles);
+          j["resembles"] =
+              d.resembles.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(d.resembles);
           std::cout << j.dump() << '\n';
         } else if (d.resembles.empty()) {
           std::cout << "known    " << d.domain << "  " << d.messages << " messages on " << d.days
@@ -208,7 +213,8 @@ void add_investigate_command(CLI::App& app, int& exit_status) {
       "Exit status: 0 nothing found, 1 misdirected mail found, 2 error.");
   add_common_options(*cmd, args->common);
   add_time_window(*cmd, args->window);
-  cmd->add_option("--out", args->out, "Directory for report.html, misdirected.csv and investigation.json")
+  cmd->add_option("--out", args->out,
+                  "Directory for report.html, misdirected.csv and investigation.json")
       ->capture_default_str();
   cmd->add_flag("--no-history", args->no_history,
                 "Do not use the domains the gateway's history has learned");
@@ -225,8 +231,9 @@ void add_investigate_command(CLI::App& app, int& exit_status) {
     // has none, and must not get an empty database created in passing.
     std::unique_ptr<Store> store;
     std::string state_dir = effective_state_dir(*config, args->common.state_dir);
-    if (!args->no_history && (config->store.backend != "sqlite" ||
-                              std::filesystem::exists(std::filesystem::path(state_dir) / "sendguard.db"))) {
+    if (!args->no_history &&
+        (config->store.backend != "sqlite" ||
+         std::filesystem::exists(std::filesystem::path(state_dir) / "sendguard.db"))) {
       auto opened = open_configured_store(*config, state_dir);
       if (!opened) {
         std::cerr << "sendguard: " << opened.error().message
@@ -238,7 +245,9 @@ void add_investigate_command(CLI::App& app, int& exit_status) {
     InvestigateStats stats;
     Result<Investigation> found = [&] {
       ProgressLine progress("reading");
-      options.progress = [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); };
+      options.progress = [&](std::uint64_t done, std::uint64_t total) {
+        progress.update(done, total);
+      };
       return investigate(*config, args->common.known_domains, store.get(), options, &stats);
     }();
     if (!found) {
@@ -250,12 +259,13 @@ void add_investigate_command(CLI::App& app, int& exit_status) {
       std::cerr << "sendguard: " << written.error().message << '\n';
       return;
     }
-    std::cout << "Read " << found->messages_read << " messages (" << stats.read.files
-              << " files); " << found->known_domains << " known domains ("
-              << stats.learned_from_sources << " learned from these sources, "
-              << stats.learned_from_store << " from the history).\n";
+    std::cout << "Read " << found->messages_read << " messages (" << stats.read.files << " files); "
+              << found->known_domains << " known domains (" << stats.learned_from_sources
+              << " learned from these sources, " << stats.learned_from_store
+              << " from the history).\n";
     std::cout << found->misdirected.size() << " recipients at lookalike domains";
-    if (stats.inspected > 0) std::cout << "; content of " << stats.inspected << " messages inspected";
+    if (stats.inspected > 0)
+      std::cout << "; content of " << stats.inspected << " messages inspected";
     std::cout << ".\n";
     std::size_t shown = 0;
     for (const MisdirectedMessage& m : found->misdirected) {

@@ -1,6 +1,5 @@
 // The sendguard command line: one subcommand per job, each a thin front-end.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "frontends/cli/check_command.h"

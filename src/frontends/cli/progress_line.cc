@@ -19,7 +19,8 @@ void ProgressLine::update(std::uint64_t done, std::uint64_t total) {
   if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done < total) return;
   last_ = now;
   drawn_ = true;
-  double percent = total == 0 ? 100.0 : 100.0 * static_cast<double>(done) / static_cast<double>(total);
+  double percent =
+      total == 0 ? 100.0 : 100.0 * static_cast<double>(done) / static_cast<double>(total);
   std::fprintf(stderr, "\r\033[K%s %3.0f%% (%.0f of %.0f MB)", label_.c_str(), percent,
                static_cast<double>(done) / 1e6, static_cast<double>(total) / 1e6);
   std::fflush(stderr);
