@@ -279,7 +279,8 @@ struct LookalikeIndex::Impl {
                    std::vector<std::uint64_t>& short_hashes,
                    std::vector<std::uint64_t>& quarter_hashes) const;
   std::optional<Match> judge_alignment(std::uint32_t id, std::string_view query,
-                                       std::string_view shown) const;
+                                       std::string_view shown,
+                                       const std::optional<Match>& best) const;
 };
 
 std::optional<std::uint32_t> LookalikeIndex::Impl::find_exact(std::string_view domain) const {
@@ -400,7 +401,8 @@ void LookalikeIndex::Impl::find_suffix_swap(std::string_view view, const Registr
 }
 
 std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id, std::string_view query,
-                                                           std::string_view shown) const {
+                                                           std::string_view shown,
+                                                           const std::optional<Match>& best) const {
   const KnownDomain& d = domains[id];
   if (d.suffix_begin == 0) return std::nullopt;
   std::string_view k = domain_text(id);
@@ -441,9 +443,13 @@ std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id, std
     if (total > budget.max_cost + kEpsilon) return std::nullopt;
     used = std::min(1.0, total / budget.max_cost);
   }
+  // Only a better match than the best so far is kept (consider()); its words are written then,
+  // not for every candidate within budget.
+  const double score = 1.0 - 0.5 * used;
+  if (best && score <= best->score) return std::nullopt;
   bool in_suffix = name_edits == 0;
   return Match{
-      id, 1.0 - 0.5 * used, edit_kind(alignment->edits, in_suffix),
+      id, score, edit_kind(alignment->edits, in_suffix),
       explain_edits(shown, k, alignment->edits, in_suffix ? k.substr(d.suffix_begin) : "")};
 }
 
@@ -582,7 +588,7 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, const Registrable& 
       }
       for (std::uint32_t id : survivors) {
         if (domain_text(id) == tail) continue;
-        if (auto match = judge_alignment(id, tail, tail == view ? shown : tail)) {
+        if (auto match = judge_alignment(id, tail, tail == view ? shown : tail, best)) {
           consider(std::move(*match), best);
         }
       }
