@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace sendguard::lookalike_internal {
@@ -107,15 +108,22 @@ class HashPostings {
     }
   }
 
-  // Calls visit(id) for the ids under each of `hashes`, in order. The lookups of one query are
-  // independent, so the directory and entry reads of all of them are started before any is
-  // used: the cache misses overlap instead of following one another.
+  // Calls visit(id), or visit(k, id) with the index k of the hash, for the ids under each of
+  // `hashes`, in order. The lookups of one query are independent, so the directory and entry
+  // reads of all of them are started before any is used: the cache misses overlap instead of
+  // following one another.
   template <typename Visit>
   void for_each_of(std::span<const std::uint64_t> hashes, Visit&& visit) const {
     if (entries_.empty()) return;
     for (std::uint64_t h : hashes) __builtin_prefetch(&directory_[h >> shift_]);
     for (std::uint64_t h : hashes) __builtin_prefetch(entries_.data() + directory_[h >> shift_]);
-    for (std::uint64_t h : hashes) for_each(h, visit);
+    for (std::size_t k = 0; k < hashes.size(); ++k) {
+      if constexpr (std::is_invocable_v<Visit&, std::size_t, std::uint32_t>) {
+        for_each(hashes[k], [&](std::uint32_t id) { visit(k, id); });
+      } else {
+        for_each(hashes[k], visit);
+      }
+    }
   }
 
   std::size_t memory_bytes() const {

@@ -169,6 +169,17 @@ std::string joined(std::string_view s) {
   return out;
 }
 
+// Whether `s` without its dots and hyphens is `joined_form`, without building it.
+bool joined_equals(std::string_view s, std::string_view joined_form) {
+  std::size_t k = 0;
+  for (char c : s) {
+    if (c == '.' || c == '-') continue;
+    if (k == joined_form.size() || joined_form[k] != c) return false;
+    ++k;
+  }
+  return k == joined_form.size();
+}
+
 std::string_view last_label(std::string_view s) {
   std::size_t dot = s.rfind('.');
   return dot == std::string_view::npos ? s : s.substr(dot + 1);
@@ -217,11 +228,10 @@ bool under_suffix(std::string_view domain, std::string_view suffix) {
 }
 
 // A domain's public suffix and registrable domain, from one Public Suffix List lookup (the
-// registrable domain is the suffix and one label more). The list's lookups would otherwise be
-// the largest cost of a classification.
+// registrable domain is the suffix and one label more), both views into the classified domain.
 struct Registrable {
-  std::string suffix;
-  std::string_view domain;  // a view into the classified domain; empty when it is a suffix
+  std::string_view suffix;
+  std::string_view domain;  // empty when the domain is a suffix
 };
 
 struct Match {
@@ -315,10 +325,12 @@ void LookalikeIndex::Impl::find_homoglyphs(std::string_view view, const FoldedDo
       }
     }
   }
-  std::string ascii_folded = fold_ascii_lookalikes(view);
+  if (view.size() > kMaxDomainBytes) return;
+  char buf[kMaxDomainBytes], known_buf[kMaxDomainBytes];
+  const std::string_view ascii_folded = fold_ascii_lookalikes(view, buf);
   lookup(kTagFolded, ascii_folded, [&](std::uint32_t id) {
     std::string_view k = domain_text(id);
-    if (k != view && fold_ascii_lookalikes(k) == ascii_folded) {
+    if (k != view && fold_ascii_lookalikes(k, known_buf) == ascii_folded) {
       consider({id, kHomoglyphFloor, folded.substitutions.empty() ? "homoglyph-ascii" : "homoglyph",
                 explain_ascii_lookalike(view, k)},
                best);
@@ -327,7 +339,7 @@ void LookalikeIndex::Impl::find_homoglyphs(std::string_view view, const FoldedDo
 }
 
 Registrable LookalikeIndex::Impl::registrable_of(std::string_view domain) const {
-  Registrable r{suffixes->public_suffix(domain), {}};
+  Registrable r{suffixes->public_suffix_view(domain), {}};
   if (r.suffix.size() + 1 < domain.size()) {
     std::size_t dot = domain.rfind('.', domain.size() - r.suffix.size() - 2);
     r.domain = domain.substr(dot == std::string_view::npos ? 0 : dot + 1);
@@ -337,47 +349,70 @@ Registrable LookalikeIndex::Impl::registrable_of(std::string_view domain) const 
 
 void LookalikeIndex::Impl::find_joined(std::string_view view, const Registrable& reg,
                                        std::optional<Match>& best) const {
-  std::string all = joined(view);
-  lookup(kTagJoined, all, [&](std::uint32_t id) {
-    std::string_view k = domain_text(id);
-    if (k == view || joined(k) != all) return;
-    bool only_hyphens =
-        std::count(k.begin(), k.end(), '.') == std::count(view.begin(), view.end(), '.');
+  // The query without dots and hyphens, then every run of its name's words (the known domain
+  // inside another one: army-mil.com, army.mil.com, santandercouk.com). The runs are short
+  // strings cut from one buffer, and their lookups are started together.
+  constexpr std::size_t kMaxTokens = 12;
+  constexpr std::size_t kMaxKeys = 1 + kMaxTokens * (kMaxTokens + 1) / 2;
+  struct Key {
+    std::size_t begin, length;  // in `text`
+  };
+  std::array<Key, kMaxKeys> keys;
+  std::array<std::uint64_t, kMaxKeys> hashes;
+  std::size_t key_count = 0;
+  std::string text;  // the joined query, then the runs back to back
+  text.reserve(2 * view.size());
+  for (char c : view) {
+    if (c != '.' && c != '-') text += c;
+  }
+  keys[key_count] = {0, text.size()};
+  hashes[key_count++] = hash_key(text, kTagJoined);
+
+  if (!reg.domain.empty()) {
+    std::string_view head = view.substr(0, view.size() - reg.suffix.size() - 1);
+    std::array<std::string_view, kMaxTokens> tokens;
+    std::size_t token_count = 0, start = 0;
+    for (std::size_t i = 0; i <= head.size() && token_count < kMaxTokens; ++i) {
+      if (i == head.size() || head[i] == '.' || head[i] == '-') {
+        if (i > start) tokens[token_count++] = head.substr(start, i - start);
+        start = i + 1;
+      }
+    }
+    for (std::size_t a = 0; a < token_count; ++a) {
+      std::size_t length = 0;
+      for (std::size_t b = a; b < token_count; ++b) {
+        length += tokens[b].size();
+        if (length < kMinJoinedLength || length > kMaxDomainBytes) continue;
+        const std::size_t begin = text.size();
+        for (std::size_t t = a; t <= b; ++t) text += tokens[t];
+        keys[key_count] = {begin, length};
+        hashes[key_count++] = hash_key(std::string_view(text).substr(begin, length), kTagJoined);
+      }
+    }
+  }
+
+  postings.for_each_of(std::span(hashes.data(), key_count), [&](std::size_t k, std::uint32_t id) {
+    const std::string_view key = std::string_view(text).substr(keys[k].begin, keys[k].length);
+    const std::string_view known = domain_text(id);
+    if (!joined_equals(known, key)) return;
+    if (k == 0) {
+      if (known == view) return;
+      bool only_hyphens =
+          std::count(known.begin(), known.end(), '.') == std::count(view.begin(), view.end(), '.');
+      consider(
+          {id, 0.9, only_hyphens ? "hyphenation" : "dot",
+           std::string(view) + " looks like " + std::string(known) +
+               (only_hyphens ? " with its hyphens changed." : " with its dots moved or dropped.")},
+          best);
+      return;
+    }
+    if (under_suffix(view, known)) return;
     consider(
-        {id, 0.9, only_hyphens ? "hyphenation" : "dot",
-         std::string(view) + " looks like " + std::string(k) +
-             (only_hyphens ? " with its hyphens changed." : " with its dots moved or dropped.")},
+        {id, 0.85, "embedded",
+         std::string(view) + " is not " + std::string(known) + ": it has " + std::string(known) +
+             " written inside another domain, " + std::string(reg.domain) + "."},
         best);
   });
-
-  // The known domain inside another one: army-mil.com, army.mil.com, santandercouk.com.
-  if (reg.domain.empty()) return;
-  std::string_view head = view.substr(0, view.size() - reg.suffix.size() - 1);
-  std::vector<std::string_view> tokens;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= head.size(); ++i) {
-    if (i == head.size() || head[i] == '.' || head[i] == '-') {
-      if (i > start) tokens.push_back(head.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  constexpr std::size_t kMaxTokens = 12;
-  if (tokens.size() > kMaxTokens) tokens.resize(kMaxTokens);
-  for (std::size_t a = 0; a < tokens.size(); ++a) {
-    std::string run;
-    for (std::size_t b = a; b < tokens.size(); ++b) {
-      run += tokens[b];
-      if (run.size() < kMinJoinedLength || run.size() > kMaxDomainBytes) continue;
-      lookup(kTagJoined, run, [&](std::uint32_t id) {
-        std::string_view k = domain_text(id);
-        if (joined(k) != run || under_suffix(view, k)) return;
-        consider({id, 0.85, "embedded",
-                  std::string(view) + " is not " + std::string(k) + ": it has " + std::string(k) +
-                      " written inside another domain, " + std::string(reg.domain) + "."},
-                 best);
-      });
-    }
-  }
 }
 
 void LookalikeIndex::Impl::find_suffix_swap(std::string_view view, const Registrable& reg,
@@ -386,13 +421,17 @@ void LookalikeIndex::Impl::find_suffix_swap(std::string_view view, const Registr
   if (registrable.empty()) return;
   std::string_view name = registrable.substr(0, registrable.find('.'));
   std::string_view suffix = registrable.substr(name.size() + 1);
-  std::string key = std::string(name) + "|" + std::string(last_label(view));
-  lookup(kTagNameTld, key, [&](std::uint32_t id) {
+  std::string_view tld = last_label(view);
+  char buf[kMaxDomainBytes + 1];
+  std::memcpy(buf, name.data(), name.size());
+  buf[name.size()] = '|';
+  std::memcpy(buf + name.size() + 1, tld.data(), tld.size());
+  lookup(kTagNameTld, std::string_view(buf, name.size() + 1 + tld.size()), [&](std::uint32_t id) {
     const KnownDomain& d = domains[id];
     std::string_view k = domain_text(id);
     std::string_view k_name = k.substr(d.name_begin, d.suffix_begin - d.name_begin - 1);
     std::string_view k_suffix = k.substr(d.suffix_begin);
-    if (k_name != name || k_suffix == suffix || last_label(k) != last_label(view)) return;
+    if (k_name != name || k_suffix == suffix || last_label(k) != tld) return;
     consider({id, 0.8, "suffix-swap",
               std::string(view) + " looks like " + std::string(k) + " but ends in ." +
                   std::string(suffix) + " instead of ." + std::string(k_suffix) + "."},
