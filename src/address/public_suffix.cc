@@ -24,13 +24,14 @@ struct StringHash {
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// Only domains made of these are answered from our table; anything else goes to libpsl, whose
+// Only domains made of these, without empty labels, are answered from our table; anything else goes to libpsl, whose
 // handling of case, non-ASCII bytes and stray characters we do not repeat.
 bool is_plain_ascii_domain(std::string_view s) {
   for (char c : s) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
   }
-  return !s.empty() && s.front() != '.';
+  return !s.empty() && s.front() != '.' && s.back() != '.' &&
+         s.find("..") == std::string_view::npos;
 }
 
 bool is_ascii(std::string_view s) {
