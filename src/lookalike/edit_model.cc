@@ -12,7 +12,7 @@ namespace {
 
 // Costs: 1.0 is an arbitrary edit; the cheaper ones are the slips people actually make.
 constexpr double kArbitrary = 1.0;
-constexpr double kLookalikeCost = 0.4;
+constexpr double kLookalikeCost = kCheapestEditCost;
 constexpr double kRepeatCost = 0.5;
 constexpr double kTranspositionCost = 0.6;
 constexpr double kKeyboardCost = 0.6;

@@ -36,6 +36,9 @@ struct Edit {
   double cost;
 };
 
+// What the cheapest edit costs (a lookalike character): n edits cost at least n times this.
+inline constexpr double kCheapestEditCost = 0.4;
+
 // The most edits align() explains. The index asks for two at most; a fixed capacity keeps an
 // alignment on the stack, since one is computed for every candidate within the edit count.
 inline constexpr int kMaxAlignedEdits = 4;

@@ -146,6 +146,14 @@ constexpr double kEpsilon = 1e-9;         // costs are sums of decimals: 0.6 + 1
 constexpr double kMixedPenalty = 0.3;     // edits in both name and suffix are less likely slips
 constexpr double kHomoglyphFloor = 0.95;  // the lowest homoglyph score; other rules stay below
 
+// The highest score judge_alignment() can give a match that needs `distance` edits: each costs
+// at least kCheapestEditCost, measured against the name's budget or the suffix's, whichever is
+// larger (a match's score is 1 - 0.5 * cost / budget).
+double score_ceiling(int distance, Budget budget) {
+  const double least_cost = distance * kCheapestEditCost;
+  return 1.0 - 0.5 * std::min(1.0, least_cost / std::max(budget.max_cost, kSuffixBudget));
+}
+
 // A 64-bit multiset of a string's characters: bit c for the first occurrence of class c and
 // bit 32 + c for the second (a-z, then the digits in four classes, '-' and '.'). Each edit adds
 // at most one element to either side of the difference of two such sets (a swap adds none), so
@@ -697,6 +705,12 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view sh
   thread_local std::vector<std::uint32_t> candidates;
   thread_local std::vector<std::uint32_t> judged;  // against this tail, under any reading
   thread_local std::vector<std::uint32_t> survivors;
+  struct Ranked {
+    int distance;
+    std::uint32_t id;
+    double ceiling;
+  };
+  thread_local std::vector<Ranked> ranked;
   std::string_view last_tail;
   for (const EditPlan::Reading& reading : plan.readings) {
     const std::string_view tail = reading.tail;
@@ -734,9 +748,22 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view sh
       survivors.push_back(id);
       __builtin_prefetch(text.data() + d.offset);
     }
+    // In a crowded list a query may be within two edits of dozens of names. Their plain edit
+    // counts are cheap to get; weighing them in order of that count lets a good one-edit match
+    // rule out the rest, whose score could not be higher (see score_ceiling).
+    ranked.clear();
     for (std::uint32_t id : survivors) {
-      if (domain_text(id) == tail) continue;
-      if (auto match = judge_alignment(id, tail, tail == view ? shown : tail, best)) {
+      const std::string_view k = domain_text(id);
+      const Budget budget = budget_for_name_length(domains[id].suffix_begin - 1u, crowded);
+      const int distance = bounded_edit_distance(k, tail, budget.max_edits);
+      if (distance == 0 || distance > budget.max_edits) continue;
+      ranked.push_back({distance, id, score_ceiling(distance, budget)});
+    }
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const Ranked& a, const Ranked& b) { return a.distance < b.distance; });
+    for (const Ranked& r : ranked) {
+      if (best && best->score >= r.ceiling) continue;
+      if (auto match = judge_alignment(r.id, tail, tail == view ? shown : tail, best)) {
         consider(std::move(*match), best);
       }
     }
