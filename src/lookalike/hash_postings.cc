@@ -24,7 +24,11 @@ void free_huge_page_backed(void* p) { std::free(p); }
 HashPostings::HashPostings(std::vector<std::uint64_t>& packed, std::size_t max_ids_per_key) {
   std::sort(packed.begin(), packed.end());
   packed.erase(std::unique(packed.begin(), packed.end()), packed.end());
-  if (max_ids_per_key > 0) {
+  // A bucket header counts its entries in 16 bits, so no key may have more ids than that; with
+  // "no limit" a key that common would be a bug in the keys, not a list to search.
+  max_ids_per_key =
+      max_ids_per_key == 0 ? kMaxIdsPerBucket : std::min(max_ids_per_key, kMaxIdsPerBucket);
+  {
     auto key_of = [](std::uint64_t p) { return p & ~std::uint64_t{kMaxPostingId}; };
     std::size_t out = 0;
     for (std::size_t run = 0; run < packed.size();) {

@@ -96,8 +96,9 @@ class HashPostings {
 
   HashPostings() = default;
   // `packed` is consumed (sorted and deduplicated in place, then released). A key with more
-  // than `max_ids_per_key` ids (0: no limit) is dropped whole: a lookup would have to verify
-  // every one of them, and a key that common says little about which domain was meant.
+  // than `max_ids_per_key` ids (0: 65,535, the most a bucket can hold) is dropped whole: a lookup
+  // would have to verify every one of them, and a key that common says little about which domain
+  // was meant.
   explicit HashPostings(std::vector<std::uint64_t>& packed, std::size_t max_ids_per_key = 0);
 
   // Calls visit(id) for every id stored under a hash equal to `hash` in its bucket and check bits.
@@ -149,6 +150,7 @@ class HashPostings {
  private:
   static constexpr std::size_t kLineWords = 16;  // one 64-byte cache line of 32-bit words
   static constexpr std::size_t kSlotsPerLine = kLineWords - 1;
+  static constexpr std::size_t kMaxIdsPerBucket = 0xFFFF;
 
   // The top 32 bits of the hash scaled to the number of buckets, which need not be a power of
   // two: the table is sized to its entries, not rounded up.
