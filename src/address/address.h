@@ -46,14 +46,19 @@ Result<Domain> normalize_domain(std::string_view input);
 
 // The Public Suffix List, from a file (Debian's `publicsuffix` package by default) rather than
 // libpsl's built-in copy, which is as old as the library build.
+//
+// The rules are also read into a hash table of our own and ASCII domains are answered from it,
+// with libpsl's algorithm (the longest matching rule, wildcards and exceptions, the implicit
+// "*" rule): libpsl copies each domain and searches a sorted rule list, once per label, and the
+// lookalike index asks for every recipient. libpsl still answers for anything else.
 class PublicSuffixList {
  public:
   static constexpr const char* kDefaultPath = "/usr/share/publicsuffix/public_suffix_list.dat";
 
   static Result<PublicSuffixList> load(const std::string& path);
 
-  PublicSuffixList(PublicSuffixList&&) noexcept = default;
-  PublicSuffixList& operator=(PublicSuffixList&&) noexcept = default;
+  PublicSuffixList(PublicSuffixList&&) noexcept;
+  PublicSuffixList& operator=(PublicSuffixList&&) noexcept;
   ~PublicSuffixList();
 
   // The public suffix of an ASCII domain ("co.uk" for "a.b.co.uk"). A domain whose last label
@@ -64,6 +69,9 @@ class PublicSuffixList {
   // public suffix.
   std::string registrable_domain(std::string_view ascii_domain) const;
 
+  // public_suffix() as a view into `ascii_domain`, without allocating.
+  std::string_view public_suffix_view(std::string_view ascii_domain) const;
+
   // Whether `ascii_domain` ends in a suffix on the list, i.e. its top-level domain exists
   // (".comm" and the retired ".yu" do not).
   bool has_known_top_level_domain(std::string_view ascii_domain) const;
@@ -72,8 +80,12 @@ class PublicSuffixList {
   struct Deleter {
     void operator()(psl_ctx_st* ctx) const;
   };
-  explicit PublicSuffixList(psl_ctx_st* ctx) : ctx_(ctx) {}
+  struct Rules;
+  PublicSuffixList(psl_ctx_st* ctx, std::unique_ptr<const Rules> rules);
+  // Whether the rules make `domain` a public suffix; `star_rule`: a single label is one.
+  bool is_public_suffix(std::string_view domain, bool star_rule) const;
   std::unique_ptr<psl_ctx_st, Deleter> ctx_;
+  std::unique_ptr<const Rules> rules_;
 };
 
 }  // namespace sendguard

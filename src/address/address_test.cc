@@ -1,6 +1,7 @@
 #include "address/address.h"
 
 #include <gtest/gtest.h>
+#include <libpsl.h>
 
 namespace sendguard {
 namespace {
@@ -152,6 +153,29 @@ TEST_F(PublicSuffixListTest, KnowsWhichTopLevelDomainsExist) {
   EXPECT_TRUE(list_->has_known_top_level_domain("hotmail.co.za"));  // "za" is not listed alone
   EXPECT_FALSE(list_->has_known_top_level_domain("army.comm"));
   EXPECT_FALSE(list_->has_known_top_level_domain("webmail.co.yu"));  // retired in 2010
+}
+
+// Our rule table must answer as libpsl does: wildcards (*.kawasaki.jp), their exceptions
+// (!city.kawasaki.jp), a listed suffix under an unlisted one (forgot.his.name), private-section
+// rules, A-labels of rules written in Unicode, unlisted TLDs and more than nine labels.
+TEST_F(PublicSuffixListTest, AnswersAsLibpslDoes) {
+  psl_ctx_t* psl = psl_load_file(PublicSuffixList::kDefaultPath);
+  ASSERT_NE(psl, nullptr);
+  const char* domains[] = {"com", "a.com", "b.a.com", "co.uk", "x.co.uk", "kawasaki.jp",
+                           "x.kawasaki.jp", "y.x.kawasaki.jp", "city.kawasaki.jp",
+                           "a.city.kawasaki.jp", "his.name", "forgot.his.name",
+                           "a.forgot.his.name", "x.blogspot.com", "a.x.github.io", "ck",
+                           "www.ck", "a.www.ck", "x.ck", "xn--p1ai", "x.xn--p1ai",
+                           "a.xn--90ae", "army.comm", "webmail.co.yu", "hotmail.co.za",
+                           "za", "a.b.c.d.e.f.g.h.i.j.k.co.uk", "a-b.c0m.de", "a..com"};
+  for (const char* d : domains) {
+    const char* suffix = psl_unregistrable_domain(psl, d);
+    const char* registrable = psl_registrable_domain(psl, d);
+    EXPECT_EQ(list_->public_suffix(d), suffix ? suffix : "") << d;
+    EXPECT_EQ(list_->public_suffix_view(d), suffix ? suffix : "") << d;
+    EXPECT_EQ(list_->registrable_domain(d), registrable ? registrable : "") << d;
+  }
+  psl_free(psl);
 }
 
 TEST(PublicSuffixListLoad, MissingOrBogusFileIsAConfigError) {

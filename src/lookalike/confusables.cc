@@ -101,34 +101,39 @@ FoldedDomain ConfusableFolder::fold(std::string_view unicode_domain) const {
     }
     UErrorCode status = U_ZERO_ERROR;
     UScriptCode script = uscript_getScript(c, &status);
-    result.substitutions.push_back(
-        {shown, imitates, U_SUCCESS(status) ? uscript_getName(script) : "another",
-         static_cast<std::uint32_t>(c)});
+    result.substitutions.push_back({shown, imitates,
+                                    U_SUCCESS(status) ? uscript_getName(script) : "another",
+                                    static_cast<std::uint32_t>(c)});
     result.ascii += imitates;
   }
   return result;
 }
 
-std::string fold_ascii_lookalikes(std::string_view ascii) {
-  std::string out;
-  out.reserve(ascii.size());
+std::string_view fold_ascii_lookalikes(std::string_view ascii, char* out) {
+  std::size_t n = 0;
   for (std::size_t i = 0; i < ascii.size(); ++i) {
     char c = ascii[i];
     char next = i + 1 < ascii.size() ? ascii[i + 1] : 0;
     if (c == 'r' && next == 'n') {
-      out += 'm', ++i;
+      out[n++] = 'm', ++i;
     } else if (c == 'c' && next == 'l') {
-      out += 'd', ++i;
+      out[n++] = 'd', ++i;
     } else if (c == 'v' && next == 'v') {
-      out += 'w', ++i;
+      out[n++] = 'w', ++i;
     } else if (c == '0') {
-      out += 'o';
+      out[n++] = 'o';
     } else if (c == '1') {
-      out += 'l';
+      out[n++] = 'l';
     } else {
-      out += c;
+      out[n++] = c;
     }
   }
+  return std::string_view(out, n);
+}
+
+std::string fold_ascii_lookalikes(std::string_view ascii) {
+  std::string out(ascii.size(), '\0');
+  out.resize(fold_ascii_lookalikes(ascii, out.data()).size());
   return out;
 }
 

@@ -20,16 +20,16 @@ struct USpoofChecker;
 namespace sendguard::lookalike_internal {
 
 struct Substitution {
-  std::string shown;      // the character as written (UTF-8), e.g. "р"
-  std::string imitates;   // the ASCII it looks like, e.g. "p"
-  std::string script;     // the Unicode script of `shown`, e.g. "Cyrillic"
+  std::string shown;     // the character as written (UTF-8), e.g. "р"
+  std::string imitates;  // the ASCII it looks like, e.g. "p"
+  std::string script;    // the Unicode script of `shown`, e.g. "Cyrillic"
   std::uint32_t code_point;
 };
 
 struct FoldedDomain {
-  std::string ascii;                         // the domain as it looks, in ASCII where possible
-  std::vector<Substitution> substitutions;   // the non-ASCII characters that were replaced
-  bool all_ascii = true;                     // every character could be mapped to ASCII
+  std::string ascii;                        // the domain as it looks, in ASCII where possible
+  std::vector<Substitution> substitutions;  // the non-ASCII characters that were replaced
+  bool all_ascii = true;                    // every character could be mapped to ASCII
 };
 
 class ConfusableFolder {
@@ -48,5 +48,7 @@ class ConfusableFolder {
 
 // Replaces ASCII sequences that read as other letters: rn→m, cl→d, vv→w, 0→o, 1→l.
 std::string fold_ascii_lookalikes(std::string_view ascii);
+// The same into `out` (room for ascii.size() characters), without allocating.
+std::string_view fold_ascii_lookalikes(std::string_view ascii, char* out);
 
 }  // namespace sendguard::lookalike_internal

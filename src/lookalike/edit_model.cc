@@ -1,6 +1,7 @@
 #include "lookalike/edit_model.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <limits>
 
@@ -11,7 +12,7 @@ namespace {
 
 // Costs: 1.0 is an arbitrary edit; the cheaper ones are the slips people actually make.
 constexpr double kArbitrary = 1.0;
-constexpr double kLookalikeCost = 0.4;
+constexpr double kLookalikeCost = kCheapestEditCost;
 constexpr double kRepeatCost = 0.5;
 constexpr double kTranspositionCost = 0.6;
 constexpr double kKeyboardCost = 0.6;
@@ -26,12 +27,47 @@ struct Priced {
   EditReason reason;
 };
 
-Priced replacement_cost(char known, char typed) {
+Priced classify_replacement(char known, char typed) {
   if (ascii_lookalike(known, typed)) return {kLookalikeCost, EditReason::kLookalike};
   if (keys_adjacent(known, typed)) return {kKeyboardCost, EditReason::kKeyboard};
   if (is_vowel(known) && is_vowel(typed)) return {kVowelCost, EditReason::kVowel};
   if (one_bit_apart(known, typed)) return {kBitFlipCost, EditReason::kBitFlip};
   return {kArbitrary, EditReason::kPlain};
+}
+
+// The price of every pair of ASCII characters, worked out once: an alignment prices a few
+// dozen pairs for each candidate the index proposes, and each price behind a table is a
+// search through keyboard rows and lookalike lists.
+struct PriceTables {
+  std::array<Priced, 128 * 128> replacement;
+  std::array<bool, 128 * 128> adjacent;
+};
+
+const PriceTables& price_tables() {
+  static const PriceTables* const tables = [] {
+    auto* t = new PriceTables;
+    for (int a = 0; a < 128; ++a) {
+      for (int b = 0; b < 128; ++b) {
+        t->replacement[a * 128 + b] =
+            classify_replacement(static_cast<char>(a), static_cast<char>(b));
+        t->adjacent[a * 128 + b] = keys_adjacent(static_cast<char>(a), static_cast<char>(b));
+      }
+    }
+    return t;
+  }();
+  return *tables;
+}
+
+bool is_ascii(char c) { return static_cast<unsigned char>(c) < 128; }
+
+Priced replacement_cost(const PriceTables& t, char known, char typed) {
+  if (!is_ascii(known) || !is_ascii(typed)) return classify_replacement(known, typed);
+  return t.replacement[static_cast<unsigned char>(known) * 128 + static_cast<unsigned char>(typed)];
+}
+
+bool adjacent(const PriceTables& t, char a, char b) {
+  if (!is_ascii(a) || !is_ascii(b)) return keys_adjacent(a, b);
+  return t.adjacent[static_cast<unsigned char>(a) * 128 + static_cast<unsigned char>(b)];
 }
 
 Priced omission_cost(std::string_view known, std::size_t i) {
@@ -45,13 +81,13 @@ Priced omission_cost(std::string_view known, std::size_t i) {
 }
 
 // `typed` inserted just before known[i].
-Priced insertion_cost(std::string_view known, std::size_t i, char typed) {
+Priced insertion_cost(const PriceTables& t, std::string_view known, std::size_t i, char typed) {
   char before = i > 0 ? known[i - 1] : 0;
   char after = i < known.size() ? known[i] : 0;
   if (typed == before || typed == after) return {kRepeatCost, EditReason::kRepeat};
   if (typed == '-') return {kSeparatorCost, EditReason::kHyphen};
   if (typed == '.') return {kSeparatorCost, EditReason::kDot};
-  if ((before && keys_adjacent(typed, before)) || (after && keys_adjacent(typed, after))) {
+  if ((before && adjacent(t, typed, before)) || (after && adjacent(t, typed, after))) {
     return {kKeyboardInsertionCost, EditReason::kKeyboard};
   }
   return {kArbitrary, EditReason::kPlain};
@@ -60,6 +96,8 @@ Priced insertion_cost(std::string_view known, std::size_t i, char typed) {
 enum class Step : unsigned char { kNone, kMatch, kReplace, kOmit, kInsert, kSwap };
 
 }  // namespace
+
+void EditList::reverse() { std::reverse(items_.begin(), items_.begin() + count_); }
 
 int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits) {
   const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
@@ -103,26 +141,40 @@ int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits)
 }
 
 std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits) {
+  if (max_edits < 0 || max_edits > kMaxAlignedEdits) return std::nullopt;
   if (bounded_edit_distance(known, query, max_edits) > max_edits) return std::nullopt;
-  const std::size_t n = known.size(), m = query.size(), width = m + 1;
+  const std::size_t n = known.size(), m = query.size();
+  // Only the diagonal band can hold an alignment with at most max_edits edits, so the table
+  // keeps that band alone, on the stack: cell (i, j) at i * width + (j - i + band).
+  constexpr std::size_t kMaxLength = 255;
+  constexpr std::size_t kMaxWidth = 2 * kMaxAlignedEdits + 1;
+  if (n > kMaxLength || m > kMaxLength) return std::nullopt;
+  const PriceTables& tables = price_tables();
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  // Scratch tables kept per thread: this runs for every candidate within the edit count, and
-  // fresh vectors each time would cost more than the table itself.
-  thread_local std::vector<double> cost;
-  thread_local std::vector<Step> step;
-  thread_local std::vector<EditReason> reason;
-  cost.assign((n + 1) * width, kInf);
-  step.assign((n + 1) * width, Step::kNone);
-  reason.assign((n + 1) * width, EditReason::kPlain);
-  auto at = [width](std::size_t i, std::size_t j) { return i * width + j; };
-
-  cost[at(0, 0)] = 0;
-  // Only the diagonal band can hold an alignment with at most max_edits edits.
   const std::size_t band = static_cast<std::size_t>(max_edits);
+  const std::size_t width = 2 * band + 1;
+  struct Cell {
+    double cost;
+    Step step;
+    EditReason reason;
+  };
+  std::array<Cell, (kMaxLength + 1) * kMaxWidth> table;
+  auto in_band = [&](std::size_t i, std::size_t j) { return j + band >= i && j <= i + band; };
+  auto at = [&](std::size_t i, std::size_t j) -> Cell& { return table[i * width + j + band - i]; };
+  auto cost_at = [&](std::size_t i, std::size_t j) { return in_band(i, j) ? at(i, j).cost : kInf; };
+
   for (std::size_t i = 0; i <= n; ++i) {
+    const std::size_t j_begin = i > band ? i - band : 0;
     const std::size_t j_end = std::min(m, i + band);
-    for (std::size_t j = i > band ? i - band : 0; j <= j_end; ++j) {
-      if (i == 0 && j == 0) continue;
+    // Cells of the band beyond the query's end are never read as reachable.
+    for (std::size_t j = i > band ? i - band : 0; j <= i + band; ++j) {
+      if (j < j_begin || j > j_end) at(i, j) = {kInf, Step::kNone, EditReason::kPlain};
+    }
+    for (std::size_t j = j_begin; j <= j_end; ++j) {
+      if (i == 0 && j == 0) {
+        at(0, 0) = {0, Step::kNone, EditReason::kPlain};
+        continue;
+      }
       double best = kInf;
       Step best_step = Step::kNone;
       EditReason best_reason = EditReason::kPlain;
@@ -135,64 +187,66 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
       };
       if (i > 0 && j > 0) {
         if (known[i - 1] == query[j - 1]) {
-          consider(cost[at(i - 1, j - 1)], Step::kMatch, EditReason::kPlain);
+          consider(at(i - 1, j - 1).cost, Step::kMatch, EditReason::kPlain);
         } else {
-          Priced p = replacement_cost(known[i - 1], query[j - 1]);
-          consider(cost[at(i - 1, j - 1)] + p.cost, Step::kReplace, p.reason);
+          Priced p = replacement_cost(tables, known[i - 1], query[j - 1]);
+          consider(at(i - 1, j - 1).cost + p.cost, Step::kReplace, p.reason);
         }
       }
-      if (i > 0) {
+      if (i > 0 && in_band(i - 1, j)) {
         Priced p = omission_cost(known, i - 1);
-        consider(cost[at(i - 1, j)] + p.cost, Step::kOmit, p.reason);
+        consider(cost_at(i - 1, j) + p.cost, Step::kOmit, p.reason);
       }
-      if (j > 0) {
-        Priced p = insertion_cost(known, i, query[j - 1]);
-        consider(cost[at(i, j - 1)] + p.cost, Step::kInsert, p.reason);
+      if (j > 0 && in_band(i, j - 1)) {
+        Priced p = insertion_cost(tables, known, i, query[j - 1]);
+        consider(cost_at(i, j - 1) + p.cost, Step::kInsert, p.reason);
       }
       if (i > 1 && j > 1 && known[i - 1] == query[j - 2] && known[i - 2] == query[j - 1] &&
           known[i - 1] != known[i - 2]) {
-        consider(cost[at(i - 2, j - 2)] + kTranspositionCost, Step::kSwap, EditReason::kPlain);
+        consider(at(i - 2, j - 2).cost + kTranspositionCost, Step::kSwap, EditReason::kPlain);
       }
-      cost[at(i, j)] = best;
-      step[at(i, j)] = best_step;
-      reason[at(i, j)] = best_reason;
+      at(i, j) = {best, best_step, best_reason};
     }
   }
+  if (!in_band(n, m)) return std::nullopt;
 
   Alignment result;
-  result.cost = cost[at(n, m)];
+  result.cost = at(n, m).cost;
   std::size_t i = n, j = m;
   while (i > 0 || j > 0) {
-    Step s = step[at(i, j)];
-    EditReason r = reason[at(i, j)];
-    double here = cost[at(i, j)];
-    switch (s) {
+    const Cell& cell = at(i, j);
+    const double here = cell.cost;
+    // An explanation with more edits than allowed is rejected below; stop collecting early.
+    if (result.edits.full()) return std::nullopt;
+    switch (cell.step) {
       case Step::kMatch:
         --i, --j;
         break;
       case Step::kReplace:
         --i, --j;
         result.edits.push_back(
-            {EditOp::kReplacement, r, i, known[i], query[j], here - cost[at(i, j)]});
+            {EditOp::kReplacement, cell.reason, i, known[i], query[j], here - at(i, j).cost});
         break;
       case Step::kOmit:
         --i;
-        result.edits.push_back({EditOp::kOmission, r, i, known[i], 0, here - cost[at(i, j)]});
+        result.edits.push_back(
+            {EditOp::kOmission, cell.reason, i, known[i], 0, here - at(i, j).cost});
         break;
       case Step::kInsert:
         --j;
-        result.edits.push_back({EditOp::kInsertion, r, i, 0, query[j], here - cost[at(i, j)]});
+        result.edits.push_back(
+            {EditOp::kInsertion, cell.reason, i, 0, query[j], here - at(i, j).cost});
         break;
       case Step::kSwap:
         i -= 2, j -= 2;
         result.edits.push_back(
-            {EditOp::kTransposition, r, i, known[i], known[i + 1], here - cost[at(i, j)]});
+            {EditOp::kTransposition, cell.reason, i, known[i], known[i + 1], here - at(i, j).cost});
         break;
       case Step::kNone:
         return std::nullopt;  // unreachable: every cell but the origin has a step
     }
   }
-  std::reverse(result.edits.begin(), result.edits.end());
+  result.edits.reverse();
   if (static_cast<int>(result.edits.size()) > max_edits) return std::nullopt;
   return result;
 }

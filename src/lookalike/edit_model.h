@@ -6,10 +6,11 @@
 // that a budget of cost, not of edit count, separates typos from different names.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string_view>
-#include <vector>
 
 namespace sendguard::lookalike_internal {
 
@@ -35,15 +36,42 @@ struct Edit {
   double cost;
 };
 
+// What the cheapest edit costs (a lookalike character): n edits cost at least n times this.
+inline constexpr double kCheapestEditCost = 0.4;
+
+// The most edits align() explains. The index asks for two at most; a fixed capacity keeps an
+// alignment on the stack, since one is computed for every candidate within the edit count.
+inline constexpr int kMaxAlignedEdits = 4;
+
+// The edits of an alignment, in order of position.
+class EditList {
+ public:
+  std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  const Edit& operator[](std::size_t k) const { return items_[k]; }
+  const Edit& front() const { return items_[0]; }
+  const Edit* begin() const { return items_.data(); }
+  const Edit* end() const { return items_.data() + count_; }
+  operator std::span<const Edit>() const { return {items_.data(), count_}; }
+  bool full() const { return count_ == items_.size(); }
+  void push_back(const Edit& e) { items_[count_++] = e; }
+  void reverse();
+
+ private:
+  std::array<Edit, kMaxAlignedEdits + 1> items_;
+  std::size_t count_ = 0;
+};
+
 struct Alignment {
   double cost = 0;
-  std::vector<Edit> edits;  // in order of position
+  EditList edits;  // in order of position
 };
 
 // Plain OSA distance, or max_edits + 1 as soon as it must exceed max_edits.
 int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits);
 
-// The cheapest explanation of `query` as a mistyped `known`, when it needs at most max_edits.
+// The cheapest explanation of `query` as a mistyped `known`, when it needs at most max_edits
+// (at most kMaxAlignedEdits). Does not allocate.
 std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits);
 
 }  // namespace sendguard::lookalike_internal

@@ -8,11 +8,11 @@ namespace sendguard::lookalike_internal {
 namespace {
 
 TEST(Keyboard, NeighbouringKeysOnEachLayout) {
-  EXPECT_TRUE(keys_adjacent('o', 'k'));   // QWERTY, diagonally below
-  EXPECT_TRUE(keys_adjacent('o', '9'));   // the digit row above
+  EXPECT_TRUE(keys_adjacent('o', 'k'));  // QWERTY, diagonally below
+  EXPECT_TRUE(keys_adjacent('o', '9'));  // the digit row above
   EXPECT_TRUE(keys_adjacent('a', 's'));
-  EXPECT_TRUE(keys_adjacent('t', 'z'));   // QWERTZ: z sits where QWERTY has y
-  EXPECT_TRUE(keys_adjacent('a', 'z'));   // AZERTY: a and z are neighbours in the top row
+  EXPECT_TRUE(keys_adjacent('t', 'z'));  // QWERTZ: z sits where QWERTY has y
+  EXPECT_TRUE(keys_adjacent('a', 'z'));  // AZERTY: a and z are neighbours in the top row
   EXPECT_FALSE(keys_adjacent('a', 'p'));
   EXPECT_FALSE(keys_adjacent('q', 'm') && keys_adjacent('q', 'p'));
 }
@@ -30,9 +30,9 @@ TEST(Keyboard, BitFlipsAndLookalikes) {
 TEST(BoundedEditDistance, CountsOptimalStringAlignment) {
   EXPECT_EQ(bounded_edit_distance("army", "army", 2), 0);
   EXPECT_EQ(bounded_edit_distance("army", "arny", 2), 1);
-  EXPECT_EQ(bounded_edit_distance("army", "ramy", 2), 1);    // swap is one edit
+  EXPECT_EQ(bounded_edit_distance("army", "ramy", 2), 1);  // swap is one edit
   EXPECT_EQ(bounded_edit_distance("amazon", "wmaozn", 2), 2);
-  EXPECT_EQ(bounded_edit_distance("army", "navy", 1), 2);    // capped at max + 1
+  EXPECT_EQ(bounded_edit_distance("army", "navy", 1), 2);  // capped at max + 1
   EXPECT_EQ(bounded_edit_distance("a", "abcdef", 2), 3);
   EXPECT_EQ(bounded_edit_distance("", "", 0), 0);
 }

@@ -24,7 +24,11 @@ void free_huge_page_backed(void* p) { std::free(p); }
 HashPostings::HashPostings(std::vector<std::uint64_t>& packed, std::size_t max_ids_per_key) {
   std::sort(packed.begin(), packed.end());
   packed.erase(std::unique(packed.begin(), packed.end()), packed.end());
-  if (max_ids_per_key > 0) {
+  // A bucket header counts its entries in 16 bits, so no key may have more ids than that; with
+  // "no limit" a key that common would be a bug in the keys, not a list to search.
+  max_ids_per_key =
+      max_ids_per_key == 0 ? kMaxIdsPerBucket : std::min(max_ids_per_key, kMaxIdsPerBucket);
+  {
     auto key_of = [](std::uint64_t p) { return p & ~std::uint64_t{kMaxPostingId}; };
     std::size_t out = 0;
     for (std::size_t run = 0; run < packed.size();) {
@@ -39,25 +43,55 @@ HashPostings::HashPostings(std::vector<std::uint64_t>& packed, std::size_t max_i
     }
     packed.resize(out);
   }
-  // About four entries a bucket: a directory a quarter the size of the entries, and buckets
-  // that still fit in one cache line. The bucket and check bits must come from the 40 hash bits
-  // an entry keeps.
-  std::uint64_t buckets = std::bit_ceil(std::max<std::uint64_t>(packed.size() / 4, 2));
-  buckets = std::min<std::uint64_t>(buckets, std::uint64_t{1} << 32);
-  unsigned bits = static_cast<unsigned>(std::countr_zero(buckets));
-  shift_ = 64 - bits;
-  directory_.assign(buckets + 1, 0);
-  entries_.reserve(packed.size());
-  std::uint64_t bucket = 0;
-  for (std::size_t k = 0; k < packed.size(); ++k) {
-    std::uint64_t p = packed[k];
-    std::uint64_t b = p >> shift_;
-    while (bucket < b) directory_[++bucket] = static_cast<std::uint32_t>(k);
-    std::uint32_t id = static_cast<std::uint32_t>(p & kMaxPostingId);
-    entries_.push_back(id << 8 | (static_cast<std::uint32_t>(p >> (shift_ - 8)) & 0xFF));
+  size_ = packed.size();
+  std::uint32_t max_id = 0;
+  for (std::uint64_t p : packed)
+    max_id = std::max(max_id, static_cast<std::uint32_t>(p & kMaxPostingId));
+  const unsigned id_bits = std::max(1u, static_cast<unsigned>(std::bit_width(max_id)));
+  check_bits_ = std::min(16u, 32u - id_bits);
+  check_mask_ = (std::uint32_t{1} << check_bits_) - 1;
+  // Buckets about 85% full on average: about 5 bytes an entry with the headers, what the entries
+  // and their directory took before, and few buckets that spill into the next line. The header's
+  // offset and count have 16 bits each; a table that would exceed them (never at the fill aimed
+  // for) is laid out again, sparser.
+  for (double fill = 0.85;; fill *= 0.8) {
+    buckets_ = std::max<std::uint64_t>(
+        1, static_cast<std::uint64_t>(static_cast<double>(packed.size()) / (kSlotsPerLine * fill)));
+    if (lay_out(packed)) break;
   }
-  while (bucket < buckets) directory_[++bucket] = static_cast<std::uint32_t>(packed.size());
   std::vector<std::uint64_t>().swap(packed);
+}
+
+bool HashPostings::lay_out(const std::vector<std::uint64_t>& packed) {
+  std::vector<std::uint32_t> headers(buckets_, 0);
+  // First pass: where each bucket's entries start, in slots; how many slots the layout needs.
+  std::size_t slot = 0;
+  for (std::size_t k = 0; k < packed.size();) {
+    const std::size_t bucket = bucket_of(packed[k]);
+    std::size_t end = k;
+    while (end < packed.size() && bucket_of(packed[end]) == bucket) ++end;
+    const std::size_t start = std::max(slot, bucket * kSlotsPerLine);
+    const std::size_t offset = start - bucket * kSlotsPerLine, count = end - k;
+    if (offset > 0xFFFF || count > 0xFFFF) return false;
+    headers[bucket] = static_cast<std::uint32_t>(count << 16 | offset);
+    slot = start + count;
+    k = end;
+  }
+  const std::size_t lines =
+      std::max<std::size_t>(buckets_, (slot + kSlotsPerLine - 1) / kSlotsPerLine);
+  lines_.assign(lines * kLineWords, 0);
+  for (std::size_t b = 0; b < buckets_; ++b) lines_[b * kLineWords] = headers[b];
+  // Second pass: the entries, in hash order, from each bucket's start on.
+  for (std::size_t k = 0; k < packed.size();) {
+    const std::size_t bucket = bucket_of(packed[k]);
+    std::size_t s = bucket * kSlotsPerLine + (headers[bucket] & 0xFFFF);
+    for (; k < packed.size() && bucket_of(packed[k]) == bucket; ++k, ++s) {
+      const auto id = static_cast<std::uint32_t>(packed[k] & kMaxPostingId);
+      const auto check = static_cast<std::uint32_t>(packed[k] >> 24) & check_mask_;
+      lines_[s / kSlotsPerLine * kLineWords + s % kSlotsPerLine + 1] = id << check_bits_ | check;
+    }
+  }
+  return true;
 }
 
 }  // namespace sendguard::lookalike_internal

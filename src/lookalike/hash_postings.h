@@ -1,10 +1,14 @@
 // A compact, immutable multimap from 64-bit key hashes to 24-bit ids (lookalike module internal).
 //
-// Built once from packed (hash, id) entries, then read by any number of threads. Entries are
-// sorted by hash and addressed through a directory of bucket offsets (the top bits of the hash),
-// so a lookup costs two memory reads. Each entry packs the id with 8 further hash bits, which
-// weeds out most keys that merely share a bucket; the caller still verifies every id it gets
-// back, because distinct keys may collide.
+// Built once from packed (hash, id) entries, then read by any number of threads. The table is
+// an array of 64-byte lines, one per bucket (chosen by the top bits of the hash): a header and
+// 15 entry slots. Entries are laid out in hash order, each bucket's from its own line on or,
+// when earlier buckets overflowed, a little later; the header says where they start and how
+// many there are. A lookup thus reads one cache line, rarely two: a directory of offsets
+// beside the entries would cost a second, dependent miss for every probe, and a query makes
+// about fifty. Each entry packs the id with as many further hash bits as the ids leave room
+// for (12 for a million domains), which weed out most keys that merely share a bucket; the
+// caller still verifies every id it gets back, because distinct keys may collide.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace sendguard::lookalike_internal {
@@ -91,45 +96,78 @@ class HashPostings {
 
   HashPostings() = default;
   // `packed` is consumed (sorted and deduplicated in place, then released). A key with more
-  // than `max_ids_per_key` ids (0: no limit) is dropped whole: a lookup would have to verify
-  // every one of them, and a key that common says little about which domain was meant.
+  // than `max_ids_per_key` ids (0: 65,535, the most a bucket can hold) is dropped whole: a lookup
+  // would have to verify every one of them, and a key that common says little about which domain
+  // was meant.
   explicit HashPostings(std::vector<std::uint64_t>& packed, std::size_t max_ids_per_key = 0);
 
   // Calls visit(id) for every id stored under a hash equal to `hash` in its bucket and check bits.
   template <typename Visit>
   void for_each(std::uint64_t hash, Visit&& visit) const {
-    if (entries_.empty()) return;
-    std::uint64_t bucket = hash >> shift_;
-    std::uint32_t check = static_cast<std::uint32_t>(hash >> (shift_ - 8)) & 0xFF;
-    for (std::uint32_t k = directory_[bucket]; k < directory_[bucket + 1]; ++k) {
-      std::uint32_t e = entries_[k];
-      if ((e & 0xFF) == check) visit(e >> 8);
+    if (lines_.empty()) return;
+    const std::size_t bucket = bucket_of(hash);
+    const std::uint32_t header = lines_[bucket * kLineWords];
+    std::size_t count = header >> 16;
+    if (count == 0) return;
+    const std::uint32_t check = static_cast<std::uint32_t>(hash >> 24) & check_mask_;
+    // Slot numbers run through the lines' entry slots: slot s is word s % 15 + 1 of line s / 15.
+    const std::size_t first = bucket * kSlotsPerLine + (header & 0xFFFF);
+    std::size_t line = first / kSlotsPerLine;
+    std::size_t word = first % kSlotsPerLine + 1;
+    for (; count > 0; --count) {
+      const std::uint32_t e = lines_[line * kLineWords + word];
+      if ((e & check_mask_) == check) visit(e >> check_bits_);
+      if (++word == kLineWords) word = 1, ++line;
     }
   }
 
-  // Calls visit(id) for the ids under each of `hashes`, in order. The lookups of one query are
-  // independent, so the directory and entry reads of all of them are started before any is
-  // used: the cache misses overlap instead of following one another.
-  template <typename Visit>
-  void for_each_of(std::span<const std::uint64_t> hashes, Visit&& visit) const {
-    if (entries_.empty()) return;
-    for (std::uint64_t h : hashes) __builtin_prefetch(&directory_[h >> shift_]);
-    for (std::uint64_t h : hashes) __builtin_prefetch(entries_.data() + directory_[h >> shift_]);
-    for (std::uint64_t h : hashes) for_each(h, visit);
+  // Starts reading the line a later lookup of `hash` will read.
+  void prefetch(std::uint64_t hash) const {
+    if (!lines_.empty()) __builtin_prefetch(&lines_[bucket_of(hash) * kLineWords]);
   }
 
-  std::size_t memory_bytes() const {
-    return directory_.capacity() * sizeof(std::uint32_t) +
-           entries_.capacity() * sizeof(std::uint32_t);
+  // Calls visit(id), or visit(k, id) with the index k of the hash, for the ids under each of
+  // `hashes`, in order. The lookups of one query are independent, so the reads of all their
+  // lines are started before any is used: the cache misses overlap instead of following one
+  // another.
+  template <typename Visit>
+  void for_each_of(std::span<const std::uint64_t> hashes, Visit&& visit) const {
+    if (lines_.empty()) return;
+    for (std::uint64_t h : hashes) __builtin_prefetch(&lines_[bucket_of(h) * kLineWords]);
+    for (std::size_t k = 0; k < hashes.size(); ++k) {
+      if constexpr (std::is_invocable_v<Visit&, std::size_t, std::uint32_t>) {
+        for_each(hashes[k], [&](std::uint32_t id) { visit(k, id); });
+      } else {
+        for_each(hashes[k], visit);
+      }
+    }
   }
-  std::size_t size() const { return entries_.size(); }
+
+  std::size_t memory_bytes() const { return lines_.capacity() * sizeof(std::uint32_t); }
+  std::size_t size() const { return size_; }
   std::size_t dropped() const { return dropped_; }  // ids left out under over-common keys
 
  private:
-  unsigned shift_ = 64;
+  static constexpr std::size_t kLineWords = 16;  // one 64-byte cache line of 32-bit words
+  static constexpr std::size_t kSlotsPerLine = kLineWords - 1;
+  static constexpr std::size_t kMaxIdsPerBucket = 0xFFFF;
+
+  // The top 32 bits of the hash scaled to the number of buckets, which need not be a power of
+  // two: the table is sized to its entries, not rounded up.
+  std::size_t bucket_of(std::uint64_t hash) const {
+    return static_cast<std::size_t>(((hash >> 32) * buckets_) >> 32);
+  }
+  bool lay_out(const std::vector<std::uint64_t>& packed);
+
+  std::uint64_t buckets_ = 0;
+  unsigned check_bits_ = 8;  // hash bits beside each id: 32 minus the bits the largest id needs
+  std::uint32_t check_mask_ = 0xFF;
+  std::size_t size_ = 0;
   std::size_t dropped_ = 0;
-  HugeVector<std::uint32_t> directory_;  // bucket b's entries are [directory_[b], directory_[b+1])
-  HugeVector<std::uint32_t> entries_;    // id << 8 | the 8 hash bits below the bucket bits
+  // Line b: word 0 is bucket b's header (count << 16 | offset of its first entry from slot
+  // b * 15), words 1..15 are entry slots, each id << check_bits_ | check bits. A large table
+  // starts on a huge page, so its lines are cache lines.
+  HugeVector<std::uint32_t> lines_;
 };
 
 }  // namespace sendguard::lookalike_internal

@@ -14,9 +14,9 @@ struct Layout {
 };
 
 constexpr Layout kLayouts[] = {
-    {{"1234567890-", "qwertyuiop", "asdfghjkl", "zxcvbnm"}, {0, 1, 2, 3}},   // QWERTY
-    {{"1234567890", "qwertzuiop", "asdfghjkl", "yxcvbnm"}, {0, 1, 2, 3}},    // QWERTZ
-    {{"1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn"}, {0, 1, 2, 3}},    // AZERTY
+    {{"1234567890-", "qwertyuiop", "asdfghjkl", "zxcvbnm"}, {0, 1, 2, 3}},  // QWERTY
+    {{"1234567890", "qwertzuiop", "asdfghjkl", "yxcvbnm"}, {0, 1, 2, 3}},   // QWERTZ
+    {{"1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn"}, {0, 1, 2, 3}},   // AZERTY
 };
 
 int symbol_index(char c) {

@@ -11,6 +11,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -91,6 +92,30 @@ std::uint64_t quarter_pair_hash(std::string_view s, std::size_t a, std::size_t a
   return hash_key(std::string_view(buf, a_length + 1 + b_length), tag);
 }
 
+// Where a query's quarter-pair probes cut its stem: for each length n of the known stems
+// searched, edit count e and length difference, the same few dozen positions for every query,
+// so they are worked out once rather than by a search over edit offsets per lookup.
+struct QuarterProbe {
+  std::uint8_t pair, a_start, a_length, b_start, b_length;
+};
+
+class QuarterProbePlan {
+ public:
+  static constexpr int kMaxEdits = 2;
+  QuarterProbePlan();
+  std::span<const QuarterProbe> probes(std::size_t n, int e, int shift) const;
+
+ private:
+  void add(std::size_t n, int e, int shift, int m);
+  std::vector<QuarterProbe> probes_;
+  std::vector<std::uint32_t> begin_;  // by (n, e, shift); one more at the end
+};
+
+const QuarterProbePlan& quarter_plan() {
+  static const QuarterProbePlan plan;
+  return plan;
+}
+
 // The part of a known domain before its public suffix decides how much change is a typo.
 struct Budget {
   int max_edits;
@@ -120,6 +145,14 @@ constexpr double kArbitraryEdit = 1.0;    // the cost of an edit that says nothi
 constexpr double kEpsilon = 1e-9;         // costs are sums of decimals: 0.6 + 1.0 > 1.6
 constexpr double kMixedPenalty = 0.3;     // edits in both name and suffix are less likely slips
 constexpr double kHomoglyphFloor = 0.95;  // the lowest homoglyph score; other rules stay below
+
+// The highest score judge_alignment() can give a match that needs `distance` edits: each costs
+// at least kCheapestEditCost, measured against the name's budget or the suffix's, whichever is
+// larger (a match's score is 1 - 0.5 * cost / budget).
+double score_ceiling(int distance, Budget budget) {
+  const double least_cost = distance * kCheapestEditCost;
+  return 1.0 - 0.5 * std::min(1.0, least_cost / std::max(budget.max_cost, kSuffixBudget));
+}
 
 // A 64-bit multiset of a string's characters: bit c for the first occurrence of class c and
 // bit 32 + c for the second (a-z, then the digits in four classes, '-' and '.'). Each edit adds
@@ -167,6 +200,17 @@ std::string joined(std::string_view s) {
     if (c != '.' && c != '-') out += c;
   }
   return out;
+}
+
+// Whether `s` without its dots and hyphens is `joined_form`, without building it.
+bool joined_equals(std::string_view s, std::string_view joined_form) {
+  std::size_t k = 0;
+  for (char c : s) {
+    if (c == '.' || c == '-') continue;
+    if (k == joined_form.size() || joined_form[k] != c) return false;
+    ++k;
+  }
+  return k == joined_form.size();
 }
 
 std::string_view last_label(std::string_view s) {
@@ -217,11 +261,10 @@ bool under_suffix(std::string_view domain, std::string_view suffix) {
 }
 
 // A domain's public suffix and registrable domain, from one Public Suffix List lookup (the
-// registrable domain is the suffix and one label more). The list's lookups would otherwise be
-// the largest cost of a classification.
+// registrable domain is the suffix and one label more), both views into the classified domain.
 struct Registrable {
-  std::string suffix;
-  std::string_view domain;  // a view into the classified domain; empty when it is a suffix
+  std::string_view suffix;
+  std::string_view domain;  // empty when the domain is a suffix
 };
 
 struct Match {
@@ -271,15 +314,28 @@ struct LookalikeIndex::Impl {
   void find_joined(std::string_view view, const Registrable& reg, std::optional<Match>& best) const;
   void find_suffix_swap(std::string_view view, const Registrable& reg,
                         std::optional<Match>& best) const;
-  void find_edits(std::string_view view, const Registrable& reg, std::string_view shown,
+  // The edit search runs in two steps, so that the table reads of all its probes (and of the
+  // exact-form keys, see prefetch_exact_forms) are under way together before any is used.
+  struct EditPlan {
+    struct Reading {  // one way to read a tail as stem "." suffix, and its probes
+      std::string_view tail;
+      std::size_t short_begin, short_end, quarter_begin, quarter_end;
+    };
+    std::vector<Reading> readings;
+    std::vector<std::uint64_t> short_hashes, quarter_hashes;
+  };
+  void plan_edits(std::string_view view, const Registrable& reg, EditPlan& plan) const;
+  void find_edits(std::string_view view, std::string_view shown, const EditPlan& plan,
                   std::optional<Match>& best) const;
+  void prefetch_exact_forms(std::string_view view, const Registrable& reg) const;
   template <typename Visit>
   void for_each_near_suffix(std::string_view typed, Visit&& visit) const;
   void stem_probes(std::string_view stem, std::uint32_t suffix_id, bool same_suffix,
                    std::vector<std::uint64_t>& short_hashes,
                    std::vector<std::uint64_t>& quarter_hashes) const;
   std::optional<Match> judge_alignment(std::uint32_t id, std::string_view query,
-                                       std::string_view shown) const;
+                                       std::string_view shown,
+                                       const std::optional<Match>& best) const;
 };
 
 std::optional<std::uint32_t> LookalikeIndex::Impl::find_exact(std::string_view domain) const {
@@ -314,10 +370,12 @@ void LookalikeIndex::Impl::find_homoglyphs(std::string_view view, const FoldedDo
       }
     }
   }
-  std::string ascii_folded = fold_ascii_lookalikes(view);
+  if (view.size() > kMaxDomainBytes) return;
+  char buf[kMaxDomainBytes], known_buf[kMaxDomainBytes];
+  const std::string_view ascii_folded = fold_ascii_lookalikes(view, buf);
   lookup(kTagFolded, ascii_folded, [&](std::uint32_t id) {
     std::string_view k = domain_text(id);
-    if (k != view && fold_ascii_lookalikes(k) == ascii_folded) {
+    if (k != view && fold_ascii_lookalikes(k, known_buf) == ascii_folded) {
       consider({id, kHomoglyphFloor, folded.substitutions.empty() ? "homoglyph-ascii" : "homoglyph",
                 explain_ascii_lookalike(view, k)},
                best);
@@ -326,7 +384,7 @@ void LookalikeIndex::Impl::find_homoglyphs(std::string_view view, const FoldedDo
 }
 
 Registrable LookalikeIndex::Impl::registrable_of(std::string_view domain) const {
-  Registrable r{suffixes->public_suffix(domain), {}};
+  Registrable r{suffixes->public_suffix_view(domain), {}};
   if (r.suffix.size() + 1 < domain.size()) {
     std::size_t dot = domain.rfind('.', domain.size() - r.suffix.size() - 2);
     r.domain = domain.substr(dot == std::string_view::npos ? 0 : dot + 1);
@@ -334,49 +392,91 @@ Registrable LookalikeIndex::Impl::registrable_of(std::string_view domain) const 
   return r;
 }
 
+void LookalikeIndex::Impl::prefetch_exact_forms(std::string_view view,
+                                                const Registrable& reg) const {
+  if (view.size() > kMaxDomainBytes) return;
+  char buf[kMaxDomainBytes + 1];
+  postings.prefetch(hash_key(fold_ascii_lookalikes(view, buf), kTagFolded));
+  std::size_t n = 0;
+  for (char c : view) {
+    if (c != '.' && c != '-') buf[n++] = c;
+  }
+  postings.prefetch(hash_key(std::string_view(buf, n), kTagJoined));
+  if (reg.domain.empty()) return;
+  std::string_view name = reg.domain.substr(0, reg.domain.find('.'));
+  std::string_view tld = last_label(view);
+  std::memcpy(buf, name.data(), name.size());
+  buf[name.size()] = '|';
+  std::memcpy(buf + name.size() + 1, tld.data(), tld.size());
+  postings.prefetch(hash_key(std::string_view(buf, name.size() + 1 + tld.size()), kTagNameTld));
+}
+
 void LookalikeIndex::Impl::find_joined(std::string_view view, const Registrable& reg,
                                        std::optional<Match>& best) const {
-  std::string all = joined(view);
-  lookup(kTagJoined, all, [&](std::uint32_t id) {
-    std::string_view k = domain_text(id);
-    if (k == view || joined(k) != all) return;
-    bool only_hyphens =
-        std::count(k.begin(), k.end(), '.') == std::count(view.begin(), view.end(), '.');
+  // The query without dots and hyphens, then every run of its name's words (the known domain
+  // inside another one: army-mil.com, army.mil.com, santandercouk.com). The runs are short
+  // strings cut from one buffer, and their lookups are started together.
+  constexpr std::size_t kMaxTokens = 12;
+  constexpr std::size_t kMaxKeys = 1 + kMaxTokens * (kMaxTokens + 1) / 2;
+  struct Key {
+    std::size_t begin, length;  // in `text`
+  };
+  std::array<Key, kMaxKeys> keys;
+  std::array<std::uint64_t, kMaxKeys> hashes;
+  std::size_t key_count = 0;
+  std::string text;  // the joined query, then the runs back to back
+  text.reserve(2 * view.size());
+  for (char c : view) {
+    if (c != '.' && c != '-') text += c;
+  }
+  keys[key_count] = {0, text.size()};
+  hashes[key_count++] = hash_key(text, kTagJoined);
+
+  if (!reg.domain.empty()) {
+    std::string_view head = view.substr(0, view.size() - reg.suffix.size() - 1);
+    std::array<std::string_view, kMaxTokens> tokens;
+    std::size_t token_count = 0, start = 0;
+    for (std::size_t i = 0; i <= head.size() && token_count < kMaxTokens; ++i) {
+      if (i == head.size() || head[i] == '.' || head[i] == '-') {
+        if (i > start) tokens[token_count++] = head.substr(start, i - start);
+        start = i + 1;
+      }
+    }
+    for (std::size_t a = 0; a < token_count; ++a) {
+      std::size_t length = 0;
+      for (std::size_t b = a; b < token_count; ++b) {
+        length += tokens[b].size();
+        if (length < kMinJoinedLength || length > kMaxDomainBytes) continue;
+        const std::size_t begin = text.size();
+        for (std::size_t t = a; t <= b; ++t) text += tokens[t];
+        keys[key_count] = {begin, length};
+        hashes[key_count++] = hash_key(std::string_view(text).substr(begin, length), kTagJoined);
+      }
+    }
+  }
+
+  postings.for_each_of(std::span(hashes.data(), key_count), [&](std::size_t k, std::uint32_t id) {
+    const std::string_view key = std::string_view(text).substr(keys[k].begin, keys[k].length);
+    const std::string_view known = domain_text(id);
+    if (!joined_equals(known, key)) return;
+    if (k == 0) {
+      if (known == view) return;
+      bool only_hyphens =
+          std::count(known.begin(), known.end(), '.') == std::count(view.begin(), view.end(), '.');
+      consider(
+          {id, 0.9, only_hyphens ? "hyphenation" : "dot",
+           std::string(view) + " looks like " + std::string(known) +
+               (only_hyphens ? " with its hyphens changed." : " with its dots moved or dropped.")},
+          best);
+      return;
+    }
+    if (under_suffix(view, known)) return;
     consider(
-        {id, 0.9, only_hyphens ? "hyphenation" : "dot",
-         std::string(view) + " looks like " + std::string(k) +
-             (only_hyphens ? " with its hyphens changed." : " with its dots moved or dropped.")},
+        {id, 0.85, "embedded",
+         std::string(view) + " is not " + std::string(known) + ": it has " + std::string(known) +
+             " written inside another domain, " + std::string(reg.domain) + "."},
         best);
   });
-
-  // The known domain inside another one: army-mil.com, army.mil.com, santandercouk.com.
-  if (reg.domain.empty()) return;
-  std::string_view head = view.substr(0, view.size() - reg.suffix.size() - 1);
-  std::vector<std::string_view> tokens;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= head.size(); ++i) {
-    if (i == head.size() || head[i] == '.' || head[i] == '-') {
-      if (i > start) tokens.push_back(head.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  constexpr std::size_t kMaxTokens = 12;
-  if (tokens.size() > kMaxTokens) tokens.resize(kMaxTokens);
-  for (std::size_t a = 0; a < tokens.size(); ++a) {
-    std::string run;
-    for (std::size_t b = a; b < tokens.size(); ++b) {
-      run += tokens[b];
-      if (run.size() < kMinJoinedLength || run.size() > kMaxDomainBytes) continue;
-      lookup(kTagJoined, run, [&](std::uint32_t id) {
-        std::string_view k = domain_text(id);
-        if (joined(k) != run || under_suffix(view, k)) return;
-        consider({id, 0.85, "embedded",
-                  std::string(view) + " is not " + std::string(k) + ": it has " + std::string(k) +
-                      " written inside another domain, " + std::string(reg.domain) + "."},
-                 best);
-      });
-    }
-  }
 }
 
 void LookalikeIndex::Impl::find_suffix_swap(std::string_view view, const Registrable& reg,
@@ -385,13 +485,17 @@ void LookalikeIndex::Impl::find_suffix_swap(std::string_view view, const Registr
   if (registrable.empty()) return;
   std::string_view name = registrable.substr(0, registrable.find('.'));
   std::string_view suffix = registrable.substr(name.size() + 1);
-  std::string key = std::string(name) + "|" + std::string(last_label(view));
-  lookup(kTagNameTld, key, [&](std::uint32_t id) {
+  std::string_view tld = last_label(view);
+  char buf[kMaxDomainBytes + 1];
+  std::memcpy(buf, name.data(), name.size());
+  buf[name.size()] = '|';
+  std::memcpy(buf + name.size() + 1, tld.data(), tld.size());
+  lookup(kTagNameTld, std::string_view(buf, name.size() + 1 + tld.size()), [&](std::uint32_t id) {
     const KnownDomain& d = domains[id];
     std::string_view k = domain_text(id);
     std::string_view k_name = k.substr(d.name_begin, d.suffix_begin - d.name_begin - 1);
     std::string_view k_suffix = k.substr(d.suffix_begin);
-    if (k_name != name || k_suffix == suffix || last_label(k) != last_label(view)) return;
+    if (k_name != name || k_suffix == suffix || last_label(k) != tld) return;
     consider({id, 0.8, "suffix-swap",
               std::string(view) + " looks like " + std::string(k) + " but ends in ." +
                   std::string(suffix) + " instead of ." + std::string(k_suffix) + "."},
@@ -400,7 +504,8 @@ void LookalikeIndex::Impl::find_suffix_swap(std::string_view view, const Registr
 }
 
 std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id, std::string_view query,
-                                                           std::string_view shown) const {
+                                                           std::string_view shown,
+                                                           const std::optional<Match>& best) const {
   const KnownDomain& d = domains[id];
   if (d.suffix_begin == 0) return std::nullopt;
   std::string_view k = domain_text(id);
@@ -441,9 +546,13 @@ std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id, std
     if (total > budget.max_cost + kEpsilon) return std::nullopt;
     used = std::min(1.0, total / budget.max_cost);
   }
+  // Only a better match than the best so far is kept (consider()); its words are written then,
+  // not for every candidate within budget.
+  const double score = 1.0 - 0.5 * used;
+  if (best && score <= best->score) return std::nullopt;
   bool in_suffix = name_edits == 0;
   return Match{
-      id, 1.0 - 0.5 * used, edit_kind(alignment->edits, in_suffix),
+      id, score, edit_kind(alignment->edits, in_suffix),
       explain_edits(shown, k, alignment->edits, in_suffix ? k.substr(d.suffix_begin) : "")};
 }
 
@@ -466,6 +575,63 @@ void LookalikeIndex::Impl::for_each_near_suffix(std::string_view typed, Visit&& 
 // The keys under which a known stem within its edit budget of `stem` is filed. A stem under
 // another suffix than the one typed may carry one edit at most, and only when it is long enough
 // for name and suffix to change together (see judge_alignment).
+QuarterProbePlan::QuarterProbePlan() {
+  begin_.push_back(0);
+  for (std::size_t n = 0; n <= kMaxDomainBytes; ++n) {
+    for (int e = 1; e <= kMaxEdits; ++e) {
+      for (int shift = -kMaxEdits; shift <= kMaxEdits; ++shift) {
+        const int m = static_cast<int>(n) + shift;
+        if (n >= kMinQuarteredStem && std::abs(shift) <= e && m > 0) add(n, e, shift, m);
+        begin_.push_back(static_cast<std::uint32_t>(probes_.size()));
+      }
+    }
+  }
+}
+
+// A query stem of length m, against known stems of length n within e edits: each quarter pair
+// at every position the edits before it could have moved it to.
+void QuarterProbePlan::add(std::size_t n, int e, int shift, int m) {
+  const QuarterBounds q = quarter_bounds(n);
+  for (unsigned p = 0; p < kPairs.size(); ++p) {
+    if (e == 1 && p != kFirstHalf && p != kSecondHalf) continue;
+    const unsigned a = kPairs[p][0], b = kPairs[p][1];
+    unsigned others[2], k = 0;
+    for (unsigned r = 0; r < 4; ++r) {
+      if (r != a && r != b) others[k++] = r;
+    }
+    const int a_length = static_cast<int>(q[a + 1] - q[a]);
+    const int b_length = static_cast<int>(q[b + 1] - q[b]);
+    // The untouched quarters move by the net insertions in the quarters before them.
+    const std::size_t first = probes_.size();
+    for (int d1 = -e; d1 <= e; ++d1) {
+      for (int d2 = -e; d2 <= e; ++d2) {
+        if (std::abs(d1) + std::abs(d2) > e || d1 + d2 != shift) continue;
+        auto moved = [&](unsigned r) {
+          return static_cast<int>(q[r]) + (others[0] < r ? d1 : 0) + (others[1] < r ? d2 : 0);
+        };
+        const int at_a = moved(a), at_b = moved(b);
+        if (at_a < 0 || at_b < 0 || at_a + a_length > m || at_b + b_length > m) continue;
+        QuarterProbe probe{static_cast<std::uint8_t>(p), static_cast<std::uint8_t>(at_a),
+                           static_cast<std::uint8_t>(a_length), static_cast<std::uint8_t>(at_b),
+                           static_cast<std::uint8_t>(b_length)};
+        auto same = [&](const QuarterProbe& o) {
+          return o.pair == probe.pair && o.a_start == probe.a_start && o.b_start == probe.b_start;
+        };
+        if (std::none_of(probes_.begin() + static_cast<std::ptrdiff_t>(first), probes_.end(),
+                         same)) {
+          probes_.push_back(probe);
+        }
+      }
+    }
+  }
+}
+
+std::span<const QuarterProbe> QuarterProbePlan::probes(std::size_t n, int e, int shift) const {
+  const std::size_t slot = (n * kMaxEdits + static_cast<std::size_t>(e - 1)) * (2 * kMaxEdits + 1) +
+                           static_cast<std::size_t>(shift + kMaxEdits);
+  return std::span(probes_).subspan(begin_[slot], begin_[slot + 1] - begin_[slot]);
+}
+
 void LookalikeIndex::Impl::stem_probes(std::string_view stem, std::uint32_t suffix_id,
                                        bool same_suffix, std::vector<std::uint64_t>& short_hashes,
                                        std::vector<std::uint64_t>& quarter_hashes) const {
@@ -474,62 +640,31 @@ void LookalikeIndex::Impl::stem_probes(std::string_view stem, std::uint32_t suff
     std::uint64_t tag = stem_tag(kTagShortStem, suffix_id, 0, 0);
     for_each_deletion(stem, [&](std::string_view v) { short_hashes.push_back(hash_key(v, tag)); });
   }
-  for (std::size_t n = std::max(kMinQuarteredStem, m >= 2 ? m - 2 : 0); n <= m + 2; ++n) {
+  for (std::size_t n = std::max(kMinQuarteredStem, m >= 2 ? m - 2 : 0);
+       n <= std::min(m + 2, kMaxDomainBytes); ++n) {
     int e =
         same_suffix ? budget_for_name_length(n, crowded).max_edits : (n >= kSplitLength ? 1 : 0);
     const int shift = static_cast<int>(m) - static_cast<int>(n);
     // Short stems within one edit are found by their deletion variants above.
     if (e == 0 || std::abs(shift) > e || (n <= kShortStem && e < 2)) continue;
-    const QuarterBounds q = quarter_bounds(n);
-    for (unsigned p = 0; p < kPairs.size(); ++p) {
-      if (e == 1 && p != kFirstHalf && p != kSecondHalf) continue;
-      const unsigned a = kPairs[p][0], b = kPairs[p][1];
-      unsigned others[2], k = 0;
-      for (unsigned r = 0; r < 4; ++r) {
-        if (r != a && r != b) others[k++] = r;
-      }
-      const std::size_t a_length = q[a + 1] - q[a], b_length = q[b + 1] - q[b];
-      const std::uint64_t tag = stem_tag(kTagQuarters, suffix_id, n, p);
-      // The untouched quarters move by the net insertions in the quarters before them.
-      std::array<std::pair<int, int>, 25> starts;
-      std::size_t start_count = 0;
-      for (int d1 = -e; d1 <= e; ++d1) {
-        for (int d2 = -e; d2 <= e; ++d2) {
-          if (std::abs(d1) + std::abs(d2) > e || d1 + d2 != shift) continue;
-          auto moved = [&](unsigned r) {
-            return static_cast<int>(q[r]) + (others[0] < r ? d1 : 0) + (others[1] < r ? d2 : 0);
-          };
-          std::pair<int, int> at{moved(a), moved(b)};
-          if (at.first < 0 || at.second < 0 || static_cast<std::size_t>(at.first) + a_length > m ||
-              static_cast<std::size_t>(at.second) + b_length > m) {
-            continue;
-          }
-          if (std::find(starts.begin(), starts.begin() + start_count, at) !=
-              starts.begin() + start_count) {
-            continue;
-          }
-          starts[start_count++] = at;
-          quarter_hashes.push_back(
-              quarter_pair_hash(stem, at.first, a_length, at.second, b_length, tag));
-        }
-      }
+    for (const QuarterProbe& probe : quarter_plan().probes(n, e, shift)) {
+      quarter_hashes.push_back(quarter_pair_hash(stem, probe.a_start, probe.a_length, probe.b_start,
+                                                 probe.b_length,
+                                                 stem_tag(kTagQuarters, suffix_id, n, probe.pair)));
     }
   }
 }
 
-void LookalikeIndex::Impl::find_edits(std::string_view view, const Registrable& reg,
-                                      std::string_view shown, std::optional<Match>& best) const {
-  thread_local std::vector<std::uint64_t> short_hashes, quarter_hashes;
-  thread_local std::vector<std::uint32_t> candidates;
-  thread_local std::vector<std::uint32_t> judged;  // against this tail, under any reading
-  thread_local std::vector<std::uint32_t> survivors;
+void LookalikeIndex::Impl::plan_edits(std::string_view view, const Registrable& reg,
+                                      EditPlan& plan) const {
+  plan.readings.clear();
+  plan.short_hashes.clear();
+  plan.quarter_hashes.clear();
   char buf[kMaxDomainBytes + 2];
   for (std::string_view tail : tails(view)) {
     // A tail shorter than the registrable domain is a public suffix (com.au in shop.com.au):
     // no one receives mail as its owner, so it resembling a known domain says nothing.
     if (tail.size() < reg.domain.size()) break;
-    judged.clear();
-    const std::uint64_t tail_bag = letter_bag(tail);
     // Every way to read the tail as stem "." suffix, the suffix being a few labels at most.
     for (std::size_t dot = tail.find('.'); dot != std::string_view::npos;
          dot = tail.find('.', dot + 1)) {
@@ -540,9 +675,7 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, const Registrable& 
               kMaxSuffixLabels) {
         continue;
       }
-      short_hashes.clear();
-      quarter_hashes.clear();
-      candidates.clear();
+      EditPlan::Reading reading{tail, plan.short_hashes.size(), 0, plan.quarter_hashes.size(), 0};
       for_each_near_suffix(typed_suffix, [&](std::uint32_t suffix_id) {
         const std::string& suffix = known_suffixes[suffix_id];
         bool same_suffix = suffix == typed_suffix;
@@ -553,38 +686,85 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, const Registrable& 
           std::memcpy(buf, stem.data(), stem.size());
           buf[stem.size()] = '.';
           std::memcpy(buf + stem.size() + 1, suffix.data(), suffix.size());
-          short_hashes.push_back(
+          plan.short_hashes.push_back(
               hash_key(std::string_view(buf, stem.size() + 1 + suffix.size()), kTagExact));
         }
-        stem_probes(stem, suffix_id, same_suffix, short_hashes, quarter_hashes);
+        stem_probes(stem, suffix_id, same_suffix, plan.short_hashes, plan.quarter_hashes);
       });
-      auto collect = [&](std::uint32_t id) { candidates.push_back(id); };
-      postings.for_each_of(short_hashes, collect);
-      quarter_postings.for_each_of(quarter_hashes, collect);
-      std::sort(candidates.begin(), candidates.end());
-      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-      // Each candidate costs a cache miss for its record and another for its text. The record
-      // alone (length, letter bag) rejects most of them, so all records are fetched together,
-      // then the texts of the survivors only.
-      for (std::uint32_t id : candidates) __builtin_prefetch(&domains[id]);
-      survivors.clear();
-      for (std::uint32_t id : candidates) {
-        const KnownDomain& d = domains[id];
-        if (d.suffix_begin == 0 || d.length > tail.size() + 2 || tail.size() > d.length + 2u) {
-          continue;
-        }
-        const int max_edits = budget_for_name_length(d.suffix_begin - 1u, crowded).max_edits;
-        if (letter_bag_distance(d.bag(), tail_bag) > max_edits) continue;
-        if (std::find(judged.begin(), judged.end(), id) != judged.end()) continue;
-        judged.push_back(id);
-        survivors.push_back(id);
-        __builtin_prefetch(text.data() + d.offset);
+      reading.short_end = plan.short_hashes.size();
+      reading.quarter_end = plan.quarter_hashes.size();
+      plan.readings.push_back(reading);
+    }
+  }
+  for (std::uint64_t h : plan.short_hashes) postings.prefetch(h);
+  for (std::uint64_t h : plan.quarter_hashes) quarter_postings.prefetch(h);
+}
+
+void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view shown,
+                                      const EditPlan& plan, std::optional<Match>& best) const {
+  thread_local std::vector<std::uint32_t> candidates;
+  thread_local std::vector<std::uint32_t> judged;  // against this tail, under any reading
+  thread_local std::vector<std::uint32_t> survivors;
+  struct Ranked {
+    int distance;
+    std::uint32_t id;
+    double ceiling;
+  };
+  thread_local std::vector<Ranked> ranked;
+  std::string_view last_tail;
+  for (const EditPlan::Reading& reading : plan.readings) {
+    const std::string_view tail = reading.tail;
+    if (tail.data() != last_tail.data() || tail.size() != last_tail.size()) judged.clear();
+    last_tail = tail;
+    const std::uint64_t tail_bag = letter_bag(tail);
+    candidates.clear();
+    auto collect = [&](std::uint32_t id) { candidates.push_back(id); };
+    const std::span<const std::uint64_t> short_hashes(plan.short_hashes);
+    const std::span<const std::uint64_t> quarter_hashes(plan.quarter_hashes);
+    for (std::uint64_t h :
+         short_hashes.subspan(reading.short_begin, reading.short_end - reading.short_begin)) {
+      postings.for_each(h, collect);
+    }
+    for (std::uint64_t h : quarter_hashes.subspan(reading.quarter_begin,
+                                                  reading.quarter_end - reading.quarter_begin)) {
+      quarter_postings.for_each(h, collect);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    // Each candidate costs a cache miss for its record and another for its text. The record
+    // alone (length, letter bag) rejects most of them, so all records are fetched together,
+    // then the texts of the survivors only.
+    for (std::uint32_t id : candidates) __builtin_prefetch(&domains[id]);
+    survivors.clear();
+    for (std::uint32_t id : candidates) {
+      const KnownDomain& d = domains[id];
+      if (d.suffix_begin == 0 || d.length > tail.size() + 2 || tail.size() > d.length + 2u) {
+        continue;
       }
-      for (std::uint32_t id : survivors) {
-        if (domain_text(id) == tail) continue;
-        if (auto match = judge_alignment(id, tail, tail == view ? shown : tail)) {
-          consider(std::move(*match), best);
-        }
+      const int max_edits = budget_for_name_length(d.suffix_begin - 1u, crowded).max_edits;
+      if (letter_bag_distance(d.bag(), tail_bag) > max_edits) continue;
+      if (std::find(judged.begin(), judged.end(), id) != judged.end()) continue;
+      judged.push_back(id);
+      survivors.push_back(id);
+      __builtin_prefetch(text.data() + d.offset);
+    }
+    // In a crowded list a query may be within two edits of dozens of names. Their plain edit
+    // counts are cheap to get; weighing them in order of that count lets a good one-edit match
+    // rule out the rest, whose score could not be higher (see score_ceiling).
+    ranked.clear();
+    for (std::uint32_t id : survivors) {
+      const std::string_view k = domain_text(id);
+      const Budget budget = budget_for_name_length(domains[id].suffix_begin - 1u, crowded);
+      const int distance = bounded_edit_distance(k, tail, budget.max_edits);
+      if (distance == 0 || distance > budget.max_edits) continue;
+      ranked.push_back({distance, id, score_ceiling(distance, budget)});
+    }
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const Ranked& a, const Ranked& b) { return a.distance < b.distance; });
+    for (const Ranked& r : ranked) {
+      if (best && best->score >= r.ceiling) continue;
+      if (auto match = judge_alignment(r.id, tail, tail == view ? shown : tail, best)) {
+        consider(std::move(*match), best);
       }
     }
   }
@@ -769,7 +949,9 @@ RecipientVerdict LookalikeIndex::classify(const Domain& domain) const {
   v.domain = domain.ascii;
   const std::string& q = domain.ascii;
 
-  for (std::string_view tail : tails(q)) {
+  const Tails q_tails = tails(q);
+  for (std::string_view tail : q_tails) x.postings.prefetch(hash_key(tail, kTagExact));
+  for (std::string_view tail : q_tails) {
     if (auto id = x.find_exact(tail)) {
       v.verdict = Verdict::kKnown;
       v.intended = std::string(x.domain_text(*id));
@@ -804,14 +986,28 @@ RecipientVerdict LookalikeIndex::classify(const Domain& domain) const {
     shown = domain.unicode;
   }
   std::optional<Match> best;
+  thread_local Impl::EditPlan plan;
+  Registrable view_reg;
+  // An ASCII query starts the reads of all its later lookups now. One with Unicode lookalikes
+  // is nearly always a known domain written with them, found below without the edit search.
+  const bool plan_first = folded.all_ascii && folded.substitutions.empty();
+  if (plan_first) {
+    view_reg = reg;
+    x.prefetch_exact_forms(view, view_reg);
+    x.plan_edits(view, view_reg, plan);
+  }
   x.find_homoglyphs(view, folded, shown, best);
   // A homoglyph match scores at least kHomoglyphFloor and nothing later scores as high, so the
   // remaining searches could not change the verdict.
   if (folded.all_ascii && !(best && best->score >= kHomoglyphFloor)) {
-    const Registrable view_reg = view == q ? reg : x.registrable_of(view);
+    if (!plan_first) {
+      view_reg = x.registrable_of(view);
+      x.prefetch_exact_forms(view, view_reg);
+      x.plan_edits(view, view_reg, plan);
+    }
     x.find_joined(view, view_reg, best);
     x.find_suffix_swap(view, view_reg, best);
-    x.find_edits(view, view_reg, shown, best);
+    x.find_edits(view, shown, plan, best);
   }
   if (best && !x.same_sister_group(q, x.domain_text(best->id))) {
     v.verdict = Verdict::kLookalike;
