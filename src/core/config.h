@@ -99,6 +99,9 @@ struct PolicyConfig {
 // The milter daemon.
 struct GatewayConfig {
   std::string listen = "inet:8891@127.0.0.1";  // inet:PORT@HOST or unix:PATH
+  // unix:PATH only: the socket's permission bits (YAML: an octal string such as "0660"). The
+  // MTA's user must be able to write to it: with 0660, put Postfix in sendguard's group.
+  int socket_mode = 0660;
   std::string state_dir = "/var/lib/sendguard";
   // When sendguard cannot decide (store down, stage over its time limit, internal error):
   // tempfail (fail closed: the MTA keeps the mail queued and retries) or accept (fail open).

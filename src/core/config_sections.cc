@@ -1,6 +1,7 @@
 #include "core/config_sections.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "core/yaml_fields.h"
 
@@ -227,6 +228,26 @@ Result<void> parse_policy_section(const std::string& source, const YAML::Node& n
   return {};
 }
 
+namespace {
+
+// gateway.socket_mode: permission bits written in octal, as chmod takes them ("0660", "660").
+Result<void> read_socket_mode(const std::string& source, const YAML::Node& node, int& out) {
+  if (!node.IsDefined()) return {};
+  std::string text;
+  if (auto ok = read_string(source, node, "gateway.socket_mode", text); !ok) return ok;
+  int mode = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), mode, 8);
+  if (error != std::errc() || end != text.data() + text.size() || mode < 0 || mode > 0777) {
+    return std::unexpected(
+        config_error(source, node, "gateway.socket_mode",
+                     "expected permission bits in octal such as \"0660\", got \"" + text + "\""));
+  }
+  out = mode;
+  return {};
+}
+
+}  // namespace
+
 Result<void> parse_gateway_section(const std::string& source, const YAML::Node& node,
                                    const std::string& base_dir, GatewayConfig& out) {
   auto present = optional_map(source, node, "gateway");
@@ -234,7 +255,7 @@ Result<void> parse_gateway_section(const std::string& source, const YAML::Node& 
   if (!*present) return {};
   if (auto ok =
           check_keys(source, node, "gateway.",
-                     {"listen", "state_dir", "on_failure", "rcpt_time_limit_ms",
+                     {"listen", "socket_mode", "state_dir", "on_failure", "rcpt_time_limit_ms",
                       "message_time_limit_ms", "mta_timeout_s", "postfix_config_dir", "postsuper"});
       !ok) {
     return ok;
@@ -261,6 +282,7 @@ Result<void> parse_gateway_section(const std::string& source, const YAML::Node& 
         config_error(source, node["listen"], "gateway.listen",
                      "expected inet:PORT@HOST or unix:PATH, got \"" + out.listen + "\""));
   }
+  if (auto ok = read_socket_mode(source, node["socket_mode"], out.socket_mode); !ok) return ok;
   out.state_dir = resolve_path(base_dir, out.state_dir);
   return {};
 }

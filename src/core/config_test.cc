@@ -202,6 +202,7 @@ policy:
       overridable: true
 gateway:
   listen: unix:/run/sendguard/milter.sock
+  socket_mode: "0666"
   state_dir: state
   on_failure: accept
 store:
@@ -222,6 +223,7 @@ store:
   EXPECT_EQ(config->policy.clearance.at(0).level, "SECRET");
   EXPECT_EQ(config->gateway.state_dir, (dir_ / "state").string());
   EXPECT_EQ(config->gateway.on_failure, "accept");
+  EXPECT_EQ(config->gateway.socket_mode, 0666);
   EXPECT_EQ(config->store.backend, "postgresql");
 }
 
@@ -242,6 +244,8 @@ TEST_F(ConfigTest, PolicyMistakesAreNamedWithTheirLine) {
       {"version: 1\npolicy:\n  mode: relaxed\n", ":3: policy.mode"},
       {"version: 1\ngateway:\n  listen: 8891\n", "gateway.listen"},
       {"version: 1\ngateway:\n  on_failure: maybe\n", "gateway.on_failure"},
+      {"version: 1\ngateway:\n  socket_mode: rw-rw----\n", "gateway.socket_mode"},
+      {"version: 1\ngateway:\n  socket_mode: \"01777\"\n", "gateway.socket_mode"},
       {"version: 1\nstore:\n  backend: postgresql\n", "store.postgresql_dsn"},
       {"version: 1\npolicy:\n  rules:\n    - id: a\n      when: { finding: { min_count: 2 } }\n    "
        "  action: tag\n",

@@ -11,7 +11,9 @@
 #   - mail to a recipient domain nobody has written to is tagged as first-time; once it was
 #     delivered, the history knows the domain and the next message is not;
 #   - killing sendguard while mail is in flight loses nothing: an upstream relay defers the mail
-#     and delivers it once sendguard is back.
+#     and delivers it once sendguard is back;
+#   - on a unix socket (gateway.socket_mode sets its mode) Postfix reaches sendguard, a
+#     lookalike is refused at RCPT and other mail is delivered tagged.
 # usage: gateway_postfix_test.sh SENDGUARD_BINARY
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -205,5 +207,32 @@ for i in $(seq 1 20); do
   [ "$n" = 1 ] || harness_fail "message flight-$i arrived $n times (expected exactly once)"
 done
 [ "$(sink_count sink)" = $((before + 20)) ] || harness_fail "unexpected extra deliveries"
+
+echo "7. sendguard on a unix socket"
+sink_start sink4
+socket=$(harness_socket_path sendguard)
+unix_config=$HARNESS_ROOT/unix.yaml
+write_config "$unix_config" local enforce
+# sendguard runs as root here, so the socket's group is root's: let Postfix's user in by mode.
+# A deployment keeps the default 0660 and puts postfix in sendguard's group instead.
+printf '  socket_mode: "0666"\n' >> "$unix_config"
+"$bin" milter --listen "unix:$socket" --config "$unix_config" --known-domains "$HARNESS_ROOT/known.txt" \
+  --state-dir "$HARNESS_ROOT/state-unix" >> "$HARNESS_ROOT/milter-unix.log" 2>&1 &
+harness_on_teardown "kill $! 2>/dev/null || true"
+harness_wait_for_socket "$socket" 60 || harness_fail "sendguard did not listen on $socket: $(cat "$HARNESS_ROOT/milter-unix.log")"
+[ "$(stat -c %a "$socket")" = 666 ] || harness_fail "socket mode $(stat -c %a "$socket"), expected 666"
+postfix_start local --relay-port "$(sink_port sink4)" --milter "unix:$socket"
+status=0
+transcript=$(smtp_send "$(postfix_smtpd_port local)" --from alice@example.org --to bob@army.ml) || status=$?
+smtp_reply_to "RCPT TO" "$transcript" | grep -q ' 550 5.7.1 .*army.mil' ||
+  harness_fail "army.ml not refused at RCPT over the unix socket: $transcript"
+smtp_send "$(postfix_smtpd_port local)" --from alice@example.org --to carol@army.mil \
+  --header "X-Test-Id: unix-1" --body "Lunch on Friday?" > /dev/null ||
+  harness_fail "mail over the unix socket was not accepted"
+sink_wait_for_count sink4 1
+queue_wait_empty local
+sink_assert_count sink4 1
+[ "$(sink_count_matching sink4 '^X-Sendguard-Action: tag')" = 1 ] ||
+  harness_fail "mail through the unix socket has no X-Sendguard-Action header"
 
 echo "PASS"

@@ -16,6 +16,11 @@
 #                                       instances have stopped; for milters and other peers
 #   harness_free_port                   print a loopback TCP port nobody listens on
 #   harness_wait_for_port PORT [SECS]   wait until something accepts on 127.0.0.1:PORT (default 20 s)
+#   harness_socket_path NAME            print a path for a milter's unix socket (unix:PATH for
+#                                       --milter) in a directory Postfix's unprivileged daemons can
+#                                       reach; the milter must give the socket a mode (or group)
+#                                       that lets the postfix user write to it
+#   harness_wait_for_socket PATH [SECS] wait until a unix socket at PATH accepts (default 20 s)
 #   harness_fail MESSAGE...             print "FAIL: MESSAGE" to stderr and exit 1
 #
 # Postfix (INSTANCE is a short name such as "mx"; its directory is $HARNESS_ROOT/INSTANCE)
@@ -178,6 +183,26 @@ harness_wait_for_port() {
   local port=$1 seconds=${2:-20} deadline
   deadline=$((SECONDS + seconds))
   until _harness_port_in_use "$port"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+harness_socket_path() {
+  [ -n "$HARNESS_ROOT" ] || harness_fail "harness_socket_path: call harness_setup first"
+  # The smtpd runs as postfix and (no chroot here) opens the path as given: every directory on
+  # the way must be searchable by it, as $HARNESS_ROOT is.
+  mkdir -p "$HARNESS_ROOT/sockets"
+  chmod 755 "$HARNESS_ROOT/sockets"
+  echo "$HARNESS_ROOT/sockets/$1.sock"
+}
+
+harness_wait_for_socket() {
+  local path=$1 seconds=${2:-20} deadline
+  deadline=$((SECONDS + seconds))
+  until [ -S "$path" ] && python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])' "$path" 2> /dev/null; do
     ((SECONDS < deadline)) || return 1
     sleep 0.1
   done

@@ -3,10 +3,15 @@
 // lives here.
 //
 // Why libmilter rather than a native implementation on an event loop: libmilter is the
-// reference implementation both MTAs are tested against, it negotiates protocol version 6 and
-// every action we need (add and change headers, delete recipients, quarantine), and its
-// thread per connection costs nothing measurable beside the work of inspecting a message (see
-// docs/BENCHMARKS.md, "Gateway throughput").
+// reference implementation both MTAs are tested against and negotiates protocol version 6 and
+// every action we need (add and change headers, delete recipients, quarantine). The latency a
+// milter adds came from which protocol steps were negotiated, not from libmilter (see
+// milter.cc, kProtocol); libmilter's cost is CPU, about a third of the milter's, in a poll and
+// a read per command part and a thread per connection (docs/ARCHITECTURE.md, "The gateway";
+// figures in docs/BENCHMARKS.md, "Gateway throughput").
+//
+// Listening on unix:PATH, the socket gets gateway.socket_mode so that the MTA's user can write
+// to it.
 #pragma once
 
 #include <string>
