@@ -83,17 +83,22 @@ Result<LearnedDomains> learn_known_domains(const std::vector<HistoryStats>& doma
   return out;
 }
 
-Result<Config> with_learned_domains(const Config& config,
-                                    const std::vector<std::string>& extra_known_files,
-                                    Store& store) {
+Result<LearnedDomains> learn_known_domains(const Config& config,
+                                           const std::vector<std::string>& extra_known_files,
+                                           Store& store) {
   auto suffixes = PublicSuffixList::load(config.public_suffix_list);
   if (!suffixes) return std::unexpected(suffixes.error());
   auto options = lookalike_options(config, extra_known_files);
   if (!options) return std::unexpected(options.error());
   for (const std::string& d : config.policy.internal_domains) options->known_domains.push_back(d);
-  auto learned =
-      learn_known_domains(store, config.history, *options,
-                          std::make_shared<const PublicSuffixList>(std::move(*suffixes)));
+  return learn_known_domains(store, config.history, *options,
+                             std::make_shared<const PublicSuffixList>(std::move(*suffixes)));
+}
+
+Result<Config> with_learned_domains(const Config& config,
+                                    const std::vector<std::string>& extra_known_files,
+                                    Store& store) {
+  auto learned = learn_known_domains(config, extra_known_files, store);
   if (!learned) return std::unexpected(learned.error());
   Config out = config;
   for (const LearnedDomain& d : learned->known) out.recipients.known_domains.push_back(d.domain);

@@ -43,8 +43,13 @@ Result<LearnedDomains> learn_known_domains(const std::vector<HistoryStats>& doma
                                            const LookalikeOptions& options,
                                            std::shared_ptr<const PublicSuffixList> suffixes);
 
-// Adds the learned domains to a configuration's known domains: what a gateway or an
-// investigation starts from.
+// The domains the store's history teaches, against the known domains a configuration (and
+// its internal domains, and `extra_known_files`) already names.
+Result<LearnedDomains> learn_known_domains(const Config& config,
+                                           const std::vector<std::string>& extra_known_files,
+                                           Store& store);
+
+// Adds the learned domains to a configuration's known domains: what a gateway starts from.
 Result<Config> with_learned_domains(const Config& config,
                                     const std::vector<std::string>& extra_known_files,
                                     Store& store);

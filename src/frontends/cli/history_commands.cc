@@ -53,18 +53,6 @@ std::vector<std::filesystem::path> as_paths(const std::vector<std::string>& sour
   return {sources.begin(), sources.end()};
 }
 
-Result<LearnedDomains> learned_domains_of(const Config& config,
-                                          const std::vector<std::string>& known_files,
-                                          Store& store) {
-  auto suffixes = PublicSuffixList::load(config.public_suffix_list);
-  if (!suffixes) return std::unexpected(suffixes.error());
-  auto options = lookalike_options(config, known_files);
-  if (!options) return std::unexpected(options.error());
-  for (const std::string& d : config.policy.internal_domains) options->known_domains.push_back(d);
-  return learn_known_domains(store, config.history, *options,
-                             std::make_shared<const PublicSuffixList>(std::move(*suffixes)));
-}
-
 }  // namespace
 
 void add_learn_command(CLI::App& app, int& exit_status) {
@@ -135,7 +123,7 @@ void add_learn_command(CLI::App& app, int& exit_status) {
     if (stats.outside_time_bounds > 0)
       std::cout << ", " << stats.outside_time_bounds << " outside --since/--until";
     std::cout << ".\n";
-    auto learned = learned_domains_of(opened->config, args->common.known_domains, *opened->store);
+    auto learned = learn_known_domains(opened->config, args->common.known_domains, *opened->store);
     if (!learned) {
       std::cerr << "sendguard: " << learned.error().message << '\n';
       return;
@@ -168,7 +156,7 @@ void add_history_command(CLI::App& app, int& exit_status) {
     exit_status = 2;
     std::optional<ConfigAndStore> opened = open_store_or_report(args->common);
     if (!opened) return;
-    auto learned = learned_domains_of(opened->config, args->common.known_domains, *opened->store);
+    auto learned = learn_known_domains(opened->config, args->common.known_domains, *opened->store);
     if (!learned) {
       std::cerr << "sendguard: " << learned.error().message << '\n';
       return;
