@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "store/store_internal.h"
@@ -111,6 +112,14 @@ std::vector<HistoryRow> aggregate_history(const std::vector<HistoryMessage>& bat
     }
   }
   return sum.take();
+}
+
+void sort_history_rows(std::vector<HistoryRow>& rows) {
+  std::sort(rows.begin(), rows.end(), [](const HistoryRow& a, const HistoryRow& b) {
+    return std::tuple(to_string(a.scope), std::string_view(a.subject), std::string_view(a.key)) <
+           std::tuple(to_string(b.scope), std::string_view(b.subject), std::string_view(b.key));
+  });
+  for (HistoryRow& row : rows) std::sort(row.days.begin(), row.days.end());
 }
 
 Result<void> check_history_batch(const std::vector<HistoryMessage>& batch) {

@@ -453,9 +453,7 @@ class PostgresqlStore final : public Store {
     }
     std::vector<HistoryRow> rows = aggregate_history(batch, counted, max_together);
     // Upserts in key order, so that two nodes importing at once lock rows in the same order.
-    std::sort(rows.begin(), rows.end(), [](const HistoryRow& a, const HistoryRow& b) {
-      return std::tie(a.scope, a.subject, a.key) < std::tie(b.scope, b.subject, b.key);
-    });
+    sort_history_rows(rows);
     if (auto ok = count_new_days(rows); !ok) return std::unexpected(ok.error());
     std::vector<std::string_view> scopes, subjects, keys, locals;
     std::vector<std::int64_t> messages, days, firsts, lasts;

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -442,16 +443,25 @@ class SqliteStore final : public Store {
     Statement seen;
     if (prepare(seen, "INSERT OR IGNORE INTO history_seen (identity) VALUES (?1)") != SQLITE_OK)
       return failure("import history");
+    // Keys go in in index order: neighbouring inserts then land on pages just touched, where
+    // random order would fetch a page of a large table for nearly every key.
+    std::vector<std::pair<std::int64_t, std::size_t>> order;
+    order.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      order.emplace_back(stored_identity(batch[i].identity), i);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<bool> counted(batch.size());
     HistoryImportCounts counts;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (const auto& [identity, i] : order) {
       sqlite3_reset(seen.get());
-      seen.bind(1, stored_identity(batch[i].identity));
+      seen.bind(1, identity);
       if (sqlite3_step(seen.get()) != SQLITE_DONE) return failure("import history");
       counted[i] = sqlite3_changes(db_) == 1;
       ++(counted[i] ? counts.added : counts.already_known);
     }
     std::vector<HistoryRow> rows = aggregate_history(batch, counted, max_together);
+    sort_history_rows(rows);
     Statement day;
     Statement upsert;
     if (prepare(day,

@@ -63,6 +63,9 @@ struct HistoryRow {
 std::vector<HistoryRow> aggregate_history(const std::vector<HistoryMessage>& batch,
                                           const std::vector<bool>& counted,
                                           std::size_t max_together);
+// Orders rows as the history's primary key does: (scope name, subject, key), each row's days
+// ascending.
+void sort_history_rows(std::vector<HistoryRow>& rows);
 Result<void> check_history_batch(const std::vector<HistoryMessage>& batch);
 Result<void> check_history_keys(const std::vector<HistoryKey>& keys);
 // The identity digest as both backends store it: a signed 64-bit integer with the same bits.
