@@ -32,10 +32,10 @@ version: 1
 policy:
   mode: $3
   internal_domains: [example.org]
-gateway:
-  postfix_config_dir: $(postfix_config_dir "$2")
 history:
   signals_after_messages: 0   # a fresh history speaks at once
+gateway:                      # last: a scenario may append its own gateway settings
+  postfix_config_dir: $(postfix_config_dir "$2")
 YAML
   # The default rules apply: a policy section without rules keeps the shipped ones.
 }
@@ -79,7 +79,7 @@ sink_wait_for_count sink 1
 
 # The sink's file of the message with this X-Test-Id.
 sink_file_of() {  # SINK TEST_ID
-  grep -l -- "^X-Test-Id: $2\$" -r "$(sink_mail_dir "$1")" | head -n 1
+  grep -rl -e "^X-Test-Id: $2\$" "$(sink_mail_dir "$1")" | head -n 1
 }
 
 echo "2b. a first-time recipient domain is tagged; once delivered, it is history"
@@ -124,8 +124,12 @@ for _ in $(seq 60); do [ "$(sink_count_matching sink '^X-Test-Id: held-1')" = 1 
 queue_wait_empty mx
 sleep 1
 [ "$(sink_count_matching sink '^X-Test-Id: held-1')" = 1 ] || harness_fail "released mail did not arrive exactly once"
-sg quarantine list --all --format json | grep -q '"state":"released"' || harness_fail "entry not marked released"
-sg audit --format json | grep -q '"action":"release"' || harness_fail "the release is not in the audit log"
+# Read whole before grep: grep -q stops at its match, and under pipefail the writer's SIGPIPE
+# would fail the check.
+entries=$(sg quarantine list --all --format json)
+echo "$entries" | grep -q '"state":"released"' || harness_fail "entry not marked released: $entries"
+audit=$(sg audit --format json)
+echo "$audit" | grep -q '"action":"release"' || harness_fail "the release is not in the audit log: $audit"
 
 echo "4. monitor mode delivers everything and records what it would have done"
 sink_start sink2
