@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <unordered_map>
-#include <unordered_set>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "guard/guard.h"
 #include "history/history_keys.h"
@@ -21,41 +24,50 @@ std::int64_t day_of(Clock::time_point time) {
 // How often the sources wrote to one organisation domain.
 struct DomainTally {
   std::int64_t messages = 0;
-  std::unordered_set<std::int64_t> days;
+  std::vector<std::int64_t> days;  // ascending: mail comes nearly in time order
   Clock::time_point first, last;
+
+  void add_day(std::int64_t day) {
+    if (!days.empty() && days.back() == day) return;
+    auto at = std::lower_bound(days.begin(), days.end(), day);
+    if (at == days.end() || *at != day) days.insert(at, day);
+  }
 };
 
-// Everything the first pass keeps: the messages (without their bodies) and what each
-// recipient address normalises to.
-class FirstPass {
+// What each recipient address normalises to, worked out once per distinct address.
+class RecipientKeys {
  public:
-  explicit FirstPass(const HistoryKeys& keys) : keys_(keys) {}
+  explicit RecipientKeys(const HistoryKeys& keys) : keys_(keys) {}
 
-  void add(SentMail&& mail) {
-    ++messages_;
-    std::vector<std::string_view> counted;
+  const HistoryRecipient* operator()(const std::string& address) {
+    auto it = cache_.find(address);
+    if (it == cache_.end()) it = cache_.emplace(address, keys_.recipient(address)).first;
+    return it->second ? &*it->second : nullptr;
+  }
+
+ private:
+  const HistoryKeys& keys_;
+  std::unordered_map<std::string, std::optional<HistoryRecipient>> cache_;
+};
+
+// The first read, when the sources teach known domains: how often each domain was written to.
+// Nothing of the messages is kept, so memory grows with the domains, not with the messages.
+class DomainTallies {
+ public:
+  explicit DomainTallies(RecipientKeys& recipients) : recipients_(recipients) {}
+
+  void add(const SentMail& mail) {
+    counted_.clear();
     for (const std::string& r : mail.recipients) {
-      const HistoryRecipient* key = recipient(r);
+      const HistoryRecipient* key = recipients_(r);
       if (!key) continue;
-      ++recipients_;
-      if (std::find(counted.begin(), counted.end(), key->domain) != counted.end()) continue;
-      counted.push_back(key->domain);
+      if (std::find(counted_.begin(), counted_.end(), key->domain) != counted_.end()) continue;
+      counted_.push_back(key->domain);
       DomainTally& t = tally_[key->domain];
       if (t.messages++ == 0 || mail.time < t.first) t.first = mail.time;
       if (mail.time > t.last) t.last = mail.time;
-      t.days.insert(day_of(mail.time));
+      t.add_day(day_of(mail.time));
     }
-    bool has_body = !mail.raw.empty();
-    mail.raw.clear();
-    mail.raw.shrink_to_fit();
-    kept_.push_back({std::move(mail), has_body});
-  }
-
-  const HistoryRecipient* recipient(const std::string& address) {
-    auto it = recipients_cache_.find(address);
-    if (it == recipients_cache_.end())
-      it = recipients_cache_.emplace(address, keys_.recipient(address)).first;
-    return it->second ? &*it->second : nullptr;
   }
 
   std::vector<HistoryStats> domain_stats() const {
@@ -67,24 +79,23 @@ class FirstPass {
     return out;
   }
 
-  struct Kept {
-    SentMail mail;
-    bool has_body;
-  };
-  std::vector<Kept>& kept() { return kept_; }
-  std::size_t messages() const { return messages_; }
-  std::size_t recipients() const { return recipients_; }
-
  private:
-  const HistoryKeys& keys_;
+  RecipientKeys& recipients_;
   std::unordered_map<std::string, DomainTally> tally_;
-  std::unordered_map<std::string, std::optional<HistoryRecipient>> recipients_cache_;
-  std::vector<Kept> kept_;
-  std::size_t messages_ = 0, recipients_ = 0;
+  std::vector<std::string_view> counted_;
 };
 
 std::string_view domain_of(std::string_view normalised_address) {
   return normalised_address.substr(normalised_address.rfind('@') + 1);
+}
+
+// Progress of one of `passes` reads of the same sources, as a share of all of them.
+MailProgress pass_progress(const MailProgress& progress, int pass, int passes) {
+  if (!progress) return {};
+  return [progress, pass, passes](std::uint64_t done, std::uint64_t total) {
+    progress(total * static_cast<std::uint64_t>(pass) + done,
+             total * static_cast<std::uint64_t>(passes));
+  };
 }
 
 }  // namespace
@@ -104,18 +115,14 @@ Result<Investigation> investigate(const Config& config,
   if (!loaded) return std::unexpected(loaded.error());
   auto suffixes = std::make_shared<const PublicSuffixList>(std::move(*loaded));
   HistoryKeys keys(suffixes);  // plain: an investigation names addresses
+  RecipientKeys recipients(keys);
 
   MailSourceOptions read_options;
   read_options.since = options.since;
   read_options.until = options.until;
-  FirstPass first(keys);
-  auto read = read_mail_sources(
-      options.sources, read_options, [&](SentMail&& mail) { first.add(std::move(mail)); },
-      options.progress);
-  if (!read) return std::unexpected(read.error());
-  st.read = *read;
-  out.messages_read = first.messages();
-  out.recipients_checked = first.recipients();
+  // Known domains learned from the sources need a read of their own before anything can be
+  // classified; reading twice costs less than keeping every message of a large log in memory.
+  const int passes = options.learn_from_sources ? 2 : 1;
 
   // The known domains: configured, internal, learned by the store, learned from the sources.
   auto lookalike = lookalike_options(config, extra_known_files);
@@ -128,7 +135,12 @@ Result<Investigation> investigate(const Config& config,
     st.learned_from_store = learned->known.size();
   }
   if (options.learn_from_sources) {
-    auto learned = learn_known_domains(first.domain_stats(), config.history, *lookalike, suffixes);
+    DomainTallies tallies(recipients);
+    auto read = read_mail_sources(
+        options.sources, read_options, [&](SentMail&& mail) { tallies.add(mail); },
+        pass_progress(options.progress, 0, passes));
+    if (!read) return std::unexpected(read.error());
+    auto learned = learn_known_domains(tallies.domain_stats(), config.history, *lookalike, suffixes);
     if (!learned) return std::unexpected(learned.error());
     for (const LearnedDomain& d : learned->known) lookalike->known_domains.push_back(d.domain);
     st.learned_from_sources = learned->known.size();
@@ -136,22 +148,28 @@ Result<Investigation> investigate(const Config& config,
   auto index = LookalikeIndex::build(*lookalike, suffixes);
   if (!index) return std::unexpected(index.error());
   out.known_domains = (*index)->size();
+  // The detectors are compiled when the first slip with a body turns up: logs never need them.
+  std::shared_ptr<const Guard> guard;
+  std::optional<Error> guard_error;
 
-  // Each distinct recipient domain is classified once.
+  // Each distinct recipient domain is classified once; each misdirected message that carries
+  // its body is inspected once, however many copies of it the archives hold.
   std::unordered_map<std::string, RecipientVerdict> verdicts;
-  std::unordered_map<std::string, std::vector<std::size_t>> by_identity;  // archive messages
-  for (FirstPass::Kept& kept : first.kept()) {
-    const SentMail& mail = kept.mail;
+  std::unordered_map<std::string, std::vector<Finding>> findings_by_identity;
+  auto classify = [&](SentMail&& mail) {
+    ++out.messages_read;
+    std::size_t first_slip = out.misdirected.size();
     for (const std::string& r : mail.recipients) {
-      const HistoryRecipient* key = first.recipient(r);
+      const HistoryRecipient* key = recipients(r);
       if (!key) continue;
-      std::string domain(domain_of(key->address));
-      auto it = verdicts.find(domain);
+      ++out.recipients_checked;
+      std::string_view domain = domain_of(key->address);
+      auto it = verdicts.find(std::string(domain));
       if (it == verdicts.end()) {
         auto normalised = normalize_domain(domain);
         RecipientVerdict v;
         if (normalised) v = (*index)->classify(*normalised);
-        it = verdicts.emplace(domain, std::move(v)).first;
+        it = verdicts.emplace(std::string(domain), std::move(v)).first;
       }
       const RecipientVerdict& v = it->second;
       if (v.verdict != Verdict::kLookalike) continue;
@@ -167,39 +185,35 @@ Result<Investigation> investigate(const Config& config,
       m.queue_id = mail.queue_id;
       m.message_id = mail.message_id;
       m.origin = mail.origin;
-      if (kept.has_body) by_identity[mail.identity].push_back(out.misdirected.size());
       out.misdirected.push_back(std::move(m));
     }
-  }
-
-  // The second pass, over the archives alone, reads what the misdirected messages carried.
-  if (!by_identity.empty()) {
-    std::vector<std::filesystem::path> archives;
-    for (const auto& p : options.sources) {
-      auto kind = detect_source_kind(p);
-      if (kind && *kind != SourceKind::kMailLog) archives.push_back(p);
+    if (mail.raw.empty() || first_slip == out.misdirected.size() || guard_error) return;
+    if (!guard) {
+      auto built = Guard::build(config, extra_known_files);
+      if (!built) {
+        guard_error = built.error();
+        return;
+      }
+      guard = std::move(*built);
     }
-    auto guard = Guard::build(config, extra_known_files);
-    if (!guard) return std::unexpected(guard.error());
-    auto inspected = read_mail_sources(
-        archives, read_options,
-        [&](SentMail&& mail) {
-          auto it = by_identity.find(mail.identity);
-          if (it == by_identity.end() || mail.raw.empty()) return;
-          Envelope envelope;
-          envelope.sender = mail.sender;
-          envelope.recipients = mail.recipients;
-          MessageReport report = (*guard)->inspect(mail.raw, envelope);
-          for (std::size_t i : it->second) {
-            out.misdirected[i].findings = report.findings;
-            out.misdirected[i].body_inspected = true;
-          }
-          ++st.inspected;
-          by_identity.erase(it);  // a copy of the same message later on adds nothing
-        },
-        options.progress);
-    if (!inspected) return std::unexpected(inspected.error());
-  }
+    auto [inspected, fresh] = findings_by_identity.try_emplace(mail.identity);
+    if (fresh) {
+      Envelope envelope;
+      envelope.sender = mail.sender;
+      envelope.recipients = mail.recipients;
+      inspected->second = guard->inspect(mail.raw, envelope).findings;
+      ++st.inspected;
+    }
+    for (std::size_t i = first_slip; i < out.misdirected.size(); ++i) {
+      out.misdirected[i].findings = inspected->second;
+      out.misdirected[i].body_inspected = true;
+    }
+  };
+  auto read = read_mail_sources(options.sources, read_options, classify,
+                                pass_progress(options.progress, passes - 1, passes));
+  if (!read) return std::unexpected(read.error());
+  if (guard_error) return std::unexpected(*guard_error);
+  st.read = *read;
 
   std::stable_sort(
       out.misdirected.begin(), out.misdirected.end(),

@@ -3,10 +3,12 @@
 //
 // Known domains are the configured ones, those the store's history has learned (when a store
 // is given), and those learned from the sources being investigated (history.known_after_days
-// and history.typo_ratio apply alike), so that an investigation works on logs alone. The
-// sources are read once; when some of the misdirected messages come from archives, those
-// archives are read a second time to inspect just those messages' content with the same
-// detectors the gateway uses.
+// and history.typo_ratio apply alike), so that an investigation works on logs alone. Learning
+// from the sources takes a read of its own: the sources are read twice, first to count how
+// often each domain was written to, then to classify every recipient, so that memory grows
+// with the domains and not with the messages. A misdirected message read from an archive has
+// its content inspected, once however many copies there are, with the detectors the gateway
+// uses.
 //
 // Thread-safety: reentrant; callbacks run on the calling thread.
 #pragma once
@@ -29,11 +31,11 @@ struct InvestigateOptions {
   std::vector<std::filesystem::path> sources;
   std::optional<std::chrono::system_clock::time_point> since, until;
   bool learn_from_sources = true;  // also count domains the sources show as known
-  MailProgress progress;           // optional: bytes read of each pass
+  MailProgress progress;           // optional: bytes read, of all the reads together
 };
 
 struct InvestigateStats {
-  SourceStats read;  // the first pass over every source
+  SourceStats read;  // the read that classified the recipients
   std::size_t learned_from_sources = 0;
   std::size_t learned_from_store = 0;
   std::size_t inspected = 0;  // archive messages whose content was inspected

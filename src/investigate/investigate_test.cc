@@ -92,7 +92,9 @@ TEST_F(InvestigateTest, ReportsExactlyTheSlipsInLogsAndArchives) {
       EXPECT_FALSE(m.body_inspected) << m.recipient;  // a log has no bodies
       EXPECT_FALSE(m.explanation.empty());
     }
-    if (m.queue_id == "EA000001") EXPECT_EQ(m.sender, "alice@corp.example");
+    if (m.queue_id == "EA000001") {
+      EXPECT_EQ(m.sender, "alice@corp.example");
+    }
   }
 }
 

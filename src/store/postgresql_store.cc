@@ -84,7 +84,7 @@ CREATE TABLE history_days (
 );
 )sql"},
 };
-static_assert(std::size(kMigrations) == kStoreSchemaVersion);
+static_assert(std::size(kMigrations) == kPostgresqlSchemaVersion);
 
 // Serialises schema migrations of one database across every process and node ("sendguar").
 constexpr const char* kMigrationLockKey = "8315168123416666482";
@@ -451,9 +451,9 @@ class PostgresqlStore final : public Store {
       counted[i] = new_identities.erase(identities[i]) == 1;
       ++(counted[i] ? counts.added : counts.already_known);
     }
-    std::vector<HistoryRow> rows = aggregate_history(batch, counted, max_together);
-    // Upserts in key order, so that two nodes importing at once lock rows in the same order.
-    sort_history_rows(rows);
+    // Rows come in key order, so that two nodes importing at once lock rows in the same order.
+    HistoryRows summed = aggregate_history(batch, counted, max_together);
+    std::vector<HistoryRow>& rows = summed.rows;
     if (auto ok = count_new_days(rows); !ok) return std::unexpected(ok.error());
     std::vector<std::string_view> scopes, subjects, keys, locals;
     std::vector<std::int64_t> messages, days, firsts, lasts;
@@ -643,11 +643,11 @@ class PostgresqlStore final : public Store {
     }
     auto version = read_version();
     if (!version) return std::unexpected(version.error());
-    if (*version > kStoreSchemaVersion) {
+    if (*version > kPostgresqlSchemaVersion) {
       return make_error(ErrorCode::kInternal,
                         where_ + " has schema version " + std::to_string(*version) +
                             ", newer than this sendguard knows (" +
-                            std::to_string(kStoreSchemaVersion) + "): upgrade sendguard");
+                            std::to_string(kPostgresqlSchemaVersion) + "): upgrade sendguard");
     }
     for (const Migration& migration : kMigrations) {
       if (migration.version <= *version) continue;

@@ -14,6 +14,8 @@
 #include <thread>
 #include <utility>
 
+#include "store/day_list.h"
+#include "store/sqlite_day_functions.h"
 #include "store/store_internal.h"
 
 namespace sendguard::store_internal {
@@ -83,8 +85,15 @@ CREATE TABLE history_days (
   PRIMARY KEY (scope, subject, key, day)
 ) STRICT, WITHOUT ROWID;
 )sql"},
+    // A row per key and day made an import write every key twice; the row now holds its days.
+    {3, "mail history: each key's days in its row", R"sql(
+ALTER TABLE history ADD COLUMN day_list BLOB NOT NULL DEFAULT x'';
+UPDATE history SET day_list = (SELECT sendguard_day_list(d.day) FROM history_days d
+  WHERE d.scope = history.scope AND d.subject = history.subject AND d.key = history.key);
+DROP TABLE history_days;
+)sql"},
 };
-static_assert(std::size(kMigrations) == kStoreSchemaVersion);
+static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
 // A prepared statement that finalizes itself. Values are always bound, never spliced into SQL.
 class Statement {
@@ -100,6 +109,14 @@ class Statement {
   int bind(int index, std::string_view text) {
     return sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
                                SQLITE_UTF8);
+  }
+  // For values that outlive the next step: SQLite reads them in place instead of copying.
+  int bind_in_place(int index, std::string_view text) {
+    return sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC,
+                               SQLITE_UTF8);
+  }
+  int bind_blob_in_place(int index, std::string_view bytes) {
+    return sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
   }
   int bind(int index, std::int64_t value) { return sqlite3_bind_int64(stmt_, index, value); }
   int bind_null(int index) { return sqlite3_bind_null(stmt_, index); }
@@ -141,6 +158,7 @@ class SqliteStore final : public Store {
     // A history import touches keys all over the history's indexes: with SQLite's default 2 MB
     // page cache it spends most of its time in pread() and pwrite() of pages it just had.
     if (exec("PRAGMA cache_size = -65536") != SQLITE_OK) return failure("cache size");
+    if (register_day_functions(db_) != SQLITE_OK) return failure("register functions");
     return migrate();
   }
 
@@ -460,42 +478,32 @@ class SqliteStore final : public Store {
       counted[i] = sqlite3_changes(db_) == 1;
       ++(counted[i] ? counts.added : counts.already_known);
     }
-    std::vector<HistoryRow> rows = aggregate_history(batch, counted, max_together);
-    sort_history_rows(rows);
-    Statement day;
+    HistoryRows summed = aggregate_history(batch, counted, max_together);
     Statement upsert;
-    if (prepare(day,
-                "INSERT OR IGNORE INTO history_days (scope, subject, key, day) "
-                "VALUES (?1, ?2, ?3, ?4)") != SQLITE_OK ||
-        prepare(upsert,
+    if (prepare(upsert,
                 "INSERT INTO history (scope, subject, key, local, messages, days, first_us, "
-                "last_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                "last_us, day_list) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
                 "ON CONFLICT (scope, subject, key) DO UPDATE SET "
-                "messages = messages + excluded.messages, days = days + excluded.days, "
+                "messages = messages + excluded.messages, "
+                "days = sendguard_day_count(sendguard_day_union(day_list, excluded.day_list)), "
+                "day_list = sendguard_day_union(day_list, excluded.day_list), "
                 "first_us = min(first_us, excluded.first_us), "
                 "last_us = max(last_us, excluded.last_us)") != SQLITE_OK) {
       return failure("import history");
     }
-    for (HistoryRow& row : rows) {
-      std::string_view scope = to_string(row.scope);
-      for (std::int64_t d : row.days) {
-        sqlite3_reset(day.get());
-        day.bind(1, scope);
-        day.bind(2, row.subject);
-        day.bind(3, row.key);
-        day.bind(4, d);
-        if (sqlite3_step(day.get()) != SQLITE_DONE) return failure("import history");
-        row.new_days += sqlite3_changes(db_);
-      }
+    std::string day_list;
+    for (const HistoryRow& row : summed.rows) {
+      day_list = encode_day_list(row.days);
       sqlite3_reset(upsert.get());
-      upsert.bind(1, scope);
-      upsert.bind(2, row.subject);
-      upsert.bind(3, row.key);
-      upsert.bind(4, row.local);
+      upsert.bind_in_place(1, to_string(row.scope));
+      upsert.bind_in_place(2, row.subject);
+      upsert.bind_in_place(3, row.key);
+      upsert.bind_in_place(4, row.local);
       upsert.bind(5, row.messages);
-      upsert.bind(6, row.new_days);
+      upsert.bind(6, static_cast<std::int64_t>(row.days.size()));
       upsert.bind(7, row.first_us);
       upsert.bind(8, row.last_us);
+      upsert.bind_blob_in_place(9, day_list);
       if (sqlite3_step(upsert.get()) != SQLITE_DONE) return failure("import history");
     }
     return counts;
@@ -586,11 +594,11 @@ class SqliteStore final : public Store {
     }
     auto version = read_version();
     if (!version) return std::unexpected(version.error());
-    if (*version > kStoreSchemaVersion) {
+    if (*version > kSqliteSchemaVersion) {
       return make_error(ErrorCode::kInternal,
                         "store " + options_.sqlite_path + " has schema version " +
                             std::to_string(*version) + ", newer than this sendguard knows (" +
-                            std::to_string(kStoreSchemaVersion) + "): upgrade sendguard");
+                            std::to_string(kSqliteSchemaVersion) + "): upgrade sendguard");
     }
     for (const Migration& migration : kMigrations) {
       if (migration.version <= *version) continue;

@@ -187,8 +187,10 @@ class Store {
   virtual Result<int> schema_version() = 0;
 };
 
-// The schema version this build creates and understands.
-inline constexpr int kStoreSchemaVersion = 2;
+// The schema versions this build creates and understands, per backend: a change that only one
+// backend's layout needs is a migration of that backend alone.
+inline constexpr int kSqliteSchemaVersion = 3;
+inline constexpr int kPostgresqlSchemaVersion = 2;
 
 // Opens (creating and migrating as needed) the store `options` describe. Fails with kConfig for
 // options that name no usable store, kIo when the database cannot be opened or reached, and

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,24 +50,35 @@ std::string stored_details(const AuditRecord& record);
 
 // ---- History (see Store::import_history) ----
 
-// One key's share of an import: what its messages add, and on which days.
+// One key's share of an import: what its messages add, and on which days. The texts point into
+// the batch given to aggregate_history() or into the HistoryRows that holds the row.
 struct HistoryRow {
   HistoryScope scope;
-  std::string subject, key, local;
+  std::string_view subject, key, local;
   std::int64_t messages = 0;
   std::int64_t first_us = 0, last_us = 0;
-  std::vector<std::int64_t> days;  // UTC days since 1970-01-01, each once; none for kTogether
-  std::int64_t new_days = 0;       // filled by the backend: days the store did not have yet
+  std::span<const std::int64_t> days;  // UTC days since 1970-01-01, ascending; none for kTogether
+  std::int64_t new_days = 0;           // filled by the backend: days the store did not have yet
 };
 
-// The rows the messages of `batch` that `counted` selects add up to: a recipient given twice
-// in one message counts once.
-std::vector<HistoryRow> aggregate_history(const std::vector<HistoryMessage>& batch,
-                                          const std::vector<bool>& counted,
-                                          std::size_t max_together);
-// Orders rows as the history's primary key does: (scope name, subject, key), each row's days
-// ascending.
-void sort_history_rows(std::vector<HistoryRow>& rows);
+// The rows of one import, in the order of the history's primary key (scope name, subject,
+// key), with the storage their views need besides the batch. Moving keeps the views valid.
+struct HistoryRows {
+  std::vector<HistoryRow> rows;
+  std::vector<std::int64_t> days;      // every row's days, one run per row
+  std::deque<std::string> pair_keys;   // kTogether keys, "a\nb" with a < b
+
+  HistoryRows() = default;
+  HistoryRows(HistoryRows&&) = default;
+  HistoryRows& operator=(HistoryRows&&) = default;
+  HistoryRows(const HistoryRows&) = delete;
+  HistoryRows& operator=(const HistoryRows&) = delete;
+};
+
+// The rows the messages of `batch` that `counted` selects add up to, sorted: a recipient given
+// twice in one message counts once. `batch` must outlive the result.
+HistoryRows aggregate_history(const std::vector<HistoryMessage>& batch,
+                              const std::vector<bool>& counted, std::size_t max_together);
 Result<void> check_history_batch(const std::vector<HistoryMessage>& batch);
 Result<void> check_history_keys(const std::vector<HistoryKey>& keys);
 // The identity digest as both backends store it: a signed 64-bit integer with the same bits.

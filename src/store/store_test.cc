@@ -107,6 +107,9 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   bool postgresql() const { return GetParam() == "postgresql"; }
+  int schema_version() const {
+    return postgresql() ? kPostgresqlSchemaVersion : kSqliteSchemaVersion;
+  }
 
   StoreOptions options() const {
     StoreOptions o;
@@ -201,7 +204,7 @@ TEST_P(StoreTest, CreatesSchemaAndReportsItsVersion) {
   ASSERT_TRUE(store);
   auto version = store->schema_version();
   ASSERT_TRUE(version) << version.error().message;
-  EXPECT_EQ(*version, kStoreSchemaVersion);
+  EXPECT_EQ(*version, schema_version());
   auto entries = store->quarantine(std::nullopt);
   ASSERT_TRUE(entries) << entries.error().message;
   EXPECT_TRUE(entries->empty());
@@ -222,7 +225,7 @@ TEST_P(StoreTest, ReopeningKeepsDataAndAppliesNothingTwice) {
   for (int i = 0; i < 2; ++i) {
     auto store = open();
     ASSERT_TRUE(store);
-    EXPECT_EQ(store->schema_version().value_or(-1), kStoreSchemaVersion);
+    EXPECT_EQ(store->schema_version().value_or(-1), schema_version());
     auto records = store->audit({});
     ASSERT_TRUE(records) << records.error().message;
     ASSERT_EQ(records->size(), 1u);
@@ -244,7 +247,7 @@ TEST_P(StoreTest, ConcurrentOpenersOfANewDatabaseAllSucceed) {
         errors[i] = store.error().message;
         return;
       }
-      if ((*store)->schema_version().value_or(-1) == kStoreSchemaVersion) ++opened;
+      if ((*store)->schema_version().value_or(-1) == schema_version()) ++opened;
     });
   }
   for (auto& t : threads) t.join();
@@ -509,7 +512,7 @@ TEST_P(StoreTest, AwkwardTextRoundTrips) {
 
   // The tables are all still there.
   EXPECT_EQ(store->audit({}).value().size(), 1u);
-  EXPECT_EQ(store->schema_version().value_or(-1), kStoreSchemaVersion);
+  EXPECT_EQ(store->schema_version().value_or(-1), schema_version());
 }
 
 TEST_P(StoreTest, RefusesTextNeitherBackendCanKeepExactly) {
@@ -847,6 +850,87 @@ TEST(SqliteStoreFileTest, UsesWalModeAndAFileOthersCannotRead) {
     EXPECT_EQ(info.st_mode & 0007, 0u);
   }
   std::filesystem::remove_all(pattern);
+}
+
+// A temporary directory for one SQLite database, removed at the end of the test.
+class SqliteDatabaseDir {
+ public:
+  SqliteDatabaseDir() {
+    dir_ = (std::filesystem::temp_directory_path() / "sendguard-store-test.XXXXXX").string();
+    if (mkdtemp(dir_.data()) == nullptr) dir_.clear();
+  }
+  ~SqliteDatabaseDir() {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  StoreOptions options() const {
+    StoreOptions o;
+    o.sqlite_path = dir_ + "/sendguard.db";
+    return o;
+  }
+
+ private:
+  std::string dir_;
+};
+
+TEST(SqliteHistoryMigrationTest, KeepsTheDaysOfAVersion2History) {
+  SqliteDatabaseDir dir;
+  StoreOptions o = dir.options();
+  // The history tables as schema version 2 left them, with army.mil mailed at at(3 * kDay) and
+  // at(5 * kDay) (UTC days 20720 and 20722) and a pair of recipients (no days). Migration 3
+  // reads only these.
+  run_sqlite(o.sqlite_path, R"sql(
+CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL,
+  applied_at_us INTEGER NOT NULL DEFAULT 0) STRICT;
+INSERT INTO schema_migrations (version, description) VALUES (1, 'audit'), (2, 'history');
+CREATE TABLE audit (id INTEGER PRIMARY KEY);
+CREATE TABLE history (scope TEXT NOT NULL, subject TEXT NOT NULL, key TEXT NOT NULL,
+  local TEXT NOT NULL, messages INTEGER NOT NULL, days INTEGER NOT NULL,
+  first_us INTEGER NOT NULL, last_us INTEGER NOT NULL, PRIMARY KEY (scope, subject, key))
+  STRICT, WITHOUT ROWID;
+CREATE TABLE history_days (scope TEXT NOT NULL, subject TEXT NOT NULL, key TEXT NOT NULL,
+  day INTEGER NOT NULL, PRIMARY KEY (scope, subject, key, day)) STRICT, WITHOUT ROWID;
+CREATE TABLE history_seen (identity INTEGER PRIMARY KEY) STRICT;
+INSERT INTO history VALUES
+  ('domain', '', 'army.mil', '', 4, 2, 1790259200000000, 1790432000000000),
+  ('together', 'a@example.org', 'x@army.mil' || char(10) || 'y@army.mil', '', 1, 0,
+   1790259200000000, 1790259200000000);
+INSERT INTO history_days VALUES ('domain', '', 'army.mil', 20722), ('domain', '', 'army.mil', 20720);
+INSERT INTO history_seen VALUES (1), (2), (3), (4);
+)sql");
+  auto store = open_store(o);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ((*store)->schema_version().value_or(-1), kSqliteSchemaVersion);
+  // The day of at(5 * kDay) was known already, that of at(4 * kDay) is new: 3 days, not 4.
+  ASSERT_TRUE((*store)->import_history(
+      {sent(10, at(5 * kDay + 60), "a@example.org", {"x@army.mil"}),
+       sent(11, at(4 * kDay), "a@example.org", {"x@army.mil", "y@army.mil"})},
+      8));
+  HistoryStats army = stats_of(**store, HistoryScope::kDomain, "", "army.mil");
+  EXPECT_EQ(army.messages, 6);
+  EXPECT_EQ(army.days, 3);
+  EXPECT_EQ(army.first_seen, to_micros(at(3 * kDay)));
+  HistoryStats pair =
+      stats_of(**store, HistoryScope::kTogether, "a@example.org", "x@army.mil\ny@army.mil");
+  EXPECT_EQ(pair.messages, 2);
+  EXPECT_EQ(pair.days, 0);
+}
+
+TEST(SqliteHistoryMigrationTest, ADamagedDayListStopsTheImportWithAClearError) {
+  SqliteDatabaseDir dir;
+  StoreOptions o = dir.options();
+  auto store = open_store(o);
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_TRUE((*store)->import_history({sent(1, at(0), "a@example.org", {"x@p.example"})}, 8));
+  // A truncated varint where the domain's days should be.
+  run_sqlite(o.sqlite_path, "UPDATE history SET day_list = x'80' WHERE scope = 'domain'");
+  auto damaged =
+      (*store)->import_history({sent(2, at(kDay), "a@example.org", {"x@p.example"})}, 8);
+  ASSERT_FALSE(damaged);
+  EXPECT_NE(damaged.error().message.find("malformed day list"), std::string::npos)
+      << damaged.error().message;
+  // Nothing of the failed import was kept: the message can be imported again once repaired.
+  EXPECT_EQ((*store)->history_size().value_or(-1), 1);
+  EXPECT_EQ(stats_of(**store, HistoryScope::kAddress, "", "x@p.example").messages, 1);
 }
 
 TEST(PostgresqlStoreConnectionTest, ReconnectsAfterTheServerDropsTheConnection) {
