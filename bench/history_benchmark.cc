@@ -373,14 +373,9 @@ std::uint64_t learn(const fs::path& source, const fs::path& database,
   if (!suffixes) throw std::runtime_error(suffixes.error().message);
   sendguard::HistoryKeys keys(
       std::make_shared<const sendguard::PublicSuffixList>(std::move(*suffixes)));
-  sendguard::HistoryLearner learner(**store, keys, config.history);
-  auto read = sendguard::read_mail_sources({source}, {}, [&](sendguard::SentMail&& mail) {
-    if (auto ok = learner.add(mail); !ok) throw std::runtime_error(ok.error().message);
-  });
-  if (!read) throw std::runtime_error(read.error().message);
-  auto counts = learner.finish();
-  if (!counts) throw std::runtime_error(counts.error().message);
-  return counts->added;
+  auto learned = sendguard::learn_sources(**store, keys, config.history, {source}, {});
+  if (!learned) throw std::runtime_error(learned.error().message);
+  return learned->counts.added;
 }
 
 // `sendguard investigate` of one source without a history: the lookalike recipients found.

@@ -649,6 +649,29 @@ TEST_F(HistorySourcesTest, MboxMessagesWithEscapesAndMissingHeaders) {
   }
 }
 
+TEST_F(HistorySourcesTest, EnvelopesOnlyGiveTheSameRecordsWithoutBodies) {
+  // LF and CRLF, with and without a Message-ID (whose identity digests the header block).
+  std::string lf = mbox_of({kFirst, kNoMessageId, kNoDate});
+  for (const std::string& content : {lf, to_crlf(lf)}) {
+    fs::path path = write("sent.mbox", content, utc(2026, 11, 28, 11, 0, 0));
+    ASSERT_TRUE(read({path}));
+    std::vector<SentMail> whole = mails_;
+    options_.archive.keep_bodies = false;
+    ASSERT_TRUE(read({path}));
+    options_.archive.keep_bodies = true;
+    ASSERT_EQ(mails_.size(), whole.size());
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+      EXPECT_EQ(mails_[i].sender, whole[i].sender);
+      EXPECT_EQ(mails_[i].recipients, whole[i].recipients);
+      EXPECT_EQ(mails_[i].time, whole[i].time);
+      EXPECT_EQ(mails_[i].identity, whole[i].identity);
+      EXPECT_EQ(mails_[i].origin, whole[i].origin);
+      EXPECT_FALSE(whole[i].raw.empty());
+      EXPECT_TRUE(mails_[i].raw.empty());
+    }
+  }
+}
+
 TEST_F(HistorySourcesTest, MboxSplitsOnlyAfterBlankLines) {
   std::vector<std::string> seen;
   split_mbox(

@@ -54,4 +54,26 @@ Result<LearnCounts> HistoryLearner::finish() {
   return counts_;
 }
 
+Result<SourcesLearned> learn_sources(Store& store, const HistoryKeys& keys,
+                                     const HistoryConfig& config,
+                                     const std::vector<std::filesystem::path>& sources,
+                                     MailSourceOptions options, const MailProgress& progress) {
+  options.archive.keep_bodies = false;
+  HistoryLearner learner(store, keys, config);
+  std::optional<Error> failure;
+  auto read = read_mail_sources(
+      sources, options,
+      [&](SentMail&& mail) {
+        if (failure) return;
+        if (auto ok = learner.add(mail); !ok) failure = ok.error();
+      },
+      progress);
+  // Written before any failure is reported: what was read stays counted.
+  auto counts = learner.finish();
+  if (failure) return std::unexpected(*failure);
+  if (!read) return std::unexpected(read.error());
+  if (!counts) return std::unexpected(counts.error());
+  return SourcesLearned{*read, *counts};
+}
+
 }  // namespace sendguard

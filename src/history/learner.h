@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "history/history_keys.h"
+#include "history/mail_source.h"
 #include "history/sent_mail.h"
 #include "store/store.h"
 
@@ -53,5 +55,19 @@ class HistoryLearner {
   std::unordered_map<std::string, std::optional<HistoryRecipient>> cache_;
   static constexpr std::size_t kCacheLimit = 200'000;
 };
+
+// What learn_sources() read and counted.
+struct SourcesLearned {
+  SourceStats read;
+  LearnCounts counts;
+};
+
+// `sendguard learn`: reads `sources` (envelopes only, learning needs no bodies) into the
+// history. On a failure, of reading or of the store, what was read before it stays counted, so
+// that importing the same sources again adds just the rest.
+Result<SourcesLearned> learn_sources(Store& store, const HistoryKeys& keys,
+                                     const HistoryConfig& config,
+                                     const std::vector<std::filesystem::path>& sources,
+                                     MailSourceOptions options, const MailProgress& progress = {});
 
 }  // namespace sendguard

@@ -124,6 +124,18 @@ std::size_t end_before_blank_line(std::string_view content, std::size_t newline)
   return std::string_view::npos;
 }
 
+// The header block of a message with the blank line that ends it; the whole message when it
+// has no body.
+std::string_view header_block_of(std::string_view message) {
+  for (std::size_t at = message.find('\n'); at != std::string_view::npos;
+       at = message.find('\n', at + 1)) {
+    std::size_t next = at + 1;
+    if (next < message.size() && message[next] == '\r') ++next;
+    if (next < message.size() && message[next] == '\n') return message.substr(0, next + 1);
+  }
+  return message;
+}
+
 }  // namespace
 
 std::optional<SentMail> sent_mail_from_message(std::string raw, system_clock::time_point file_time,
@@ -156,7 +168,7 @@ std::optional<SentMail> sent_mail_from_message(std::string raw, system_clock::ti
                           : headers.resent_date);
   }
   mail.origin = std::move(origin);
-  mail.raw = std::move(raw);
+  if (options.keep_bodies) mail.raw = std::move(raw);
   return mail;
 }
 
@@ -241,7 +253,8 @@ Result<MailArchiveStats> read_mbox(const fs::path& file, const MailArchiveOption
       ++stats.skipped;
       return true;
     }
-    auto mail = sent_mail_from_message(unescape_mbox_message(message), file_time,
+    std::string_view wanted = options.keep_bodies ? message : header_block_of(message);
+    auto mail = sent_mail_from_message(unescape_mbox_message(wanted), file_time,
                                        name + ":#" + std::to_string(number), options);
     if (!mail) {
       ++stats.skipped;

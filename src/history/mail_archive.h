@@ -45,6 +45,10 @@ struct MailArchiveOptions {
   std::size_t max_message_bytes = 64u << 20;
   // Bytes of a header block read; the rest of a longer block is ignored. Default 1 MiB.
   std::size_t max_header_bytes = 1u << 20;
+  // false: SentMail::raw stays empty, and an mbox's bodies are neither copied nor unescaped.
+  // For readers that want the envelope alone (learning), which then read at the speed of the
+  // separator search.
+  bool keep_bodies = true;
 };
 
 struct MailArchiveStats {

@@ -136,8 +136,10 @@ Result<Investigation> investigate(const Config& config,
   }
   if (options.learn_from_sources) {
     DomainTallies tallies(recipients);
+    MailSourceOptions envelopes_only = read_options;
+    envelopes_only.archive.keep_bodies = false;
     auto read = read_mail_sources(
-        options.sources, read_options, [&](SentMail&& mail) { tallies.add(mail); },
+        options.sources, envelopes_only, [&](SentMail&& mail) { tallies.add(mail); },
         pass_progress(options.progress, 0, passes));
     if (!read) return std::unexpected(read.error());
     auto learned = learn_known_domains(tallies.domain_stats(), config.history, *lookalike, suffixes);

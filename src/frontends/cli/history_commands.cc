@@ -87,37 +87,27 @@ void add_learn_command(CLI::App& app, int& exit_status) {
       std::cerr << "sendguard: " << keys.error().message << '\n';
       return;
     }
-    HistoryLearner learner(*opened->store, *keys, opened->config.history);
-    std::optional<Error> failure;
     auto started = std::chrono::steady_clock::now();
-    SourceStats stats;
-    {
+    Result<SourcesLearned> learned_sources = [&] {
       ProgressLine progress("learning");
-      auto read = read_mail_sources(
-          as_paths(args->sources), read_options,
-          [&](SentMail&& mail) {
-            if (failure) return;
-            if (auto ok = learner.add(mail); !ok) failure = ok.error();
-          },
-          [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); });
-      if (!read)
-        failure = read.error();
-      else
-        stats = *read;
-    }
-    // What was read before a failure is kept: the next import skips it.
-    auto counts = learner.finish();
-    if (!counts && !failure) failure = counts.error();
-    if (failure) {
-      std::cerr << "sendguard: " << failure->message << '\n';
+      return learn_sources(*opened->store, *keys, opened->config.history,
+                           as_paths(args->sources), read_options,
+                           [&](std::uint64_t done, std::uint64_t total) {
+                             progress.update(done, total);
+                           });
+    }();
+    if (!learned_sources) {
+      std::cerr << "sendguard: " << learned_sources.error().message << '\n';
       return;
     }
+    const SourceStats& stats = learned_sources->read;
+    const LearnCounts& counts = learned_sources->counts;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::cout << "Read " << counts->messages << " messages (" << stats.files << " files, "
+    std::cout << "Read " << counts.messages << " messages (" << stats.files << " files, "
               << stats.bytes / 1'000'000 << " MB) in " << static_cast<int>(seconds * 10) / 10.0
-              << " s: " << counts->added << " added to the history, " << counts->already_known
-              << " already in it, " << counts->skipped << " without a usable recipient";
+              << " s: " << counts.added << " added to the history, " << counts.already_known
+              << " already in it, " << counts.skipped << " without a usable recipient";
     if (stats.malformed_lines > 0)
       std::cout << ", " << stats.malformed_lines << " unreadable log lines";
     if (stats.outside_time_bounds > 0)
