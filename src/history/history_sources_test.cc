@@ -691,6 +691,21 @@ TEST_F(HistorySourcesTest, MboxSplitsOnlyAfterBlankLines) {
             SourceKind::kMbox);
   EXPECT_EQ(unescape_mbox_message("a\n>From b\n>>From c\n> From d\n"),
             "a\nFrom b\n>From c\n> From d\n");
+  // Separators and escapes at every offset within and across eight-byte words, beside near
+  // misses ("\nFrog", a lone 'F').
+  for (std::size_t pad = 0; pad < 20; ++pad) {
+    std::string body(pad, 'F');
+    seen.clear();
+    split_mbox("From a\nTo: x@y\n\n" + body + "\nFrog\n\nFrom b\nTo: z@w\n\nend" + body,
+               [&](std::string_view m, std::uint64_t n) {
+                 seen.push_back(std::to_string(n) + "|" + std::string(m));
+                 return true;
+               });
+    EXPECT_EQ(seen, (Strings{"1|To: x@y\n\n" + body + "\nFrog\n", "2|To: z@w\n\nend" + body}))
+        << pad;
+    EXPECT_EQ(unescape_mbox_message(body + "\n>From c\n>" + body), body + "\nFrom c\n>" + body)
+        << pad;
+  }
 }
 
 TEST_F(HistorySourcesTest, MaildirAndEmlFolders) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -106,12 +107,40 @@ void add_addresses(std::vector<std::string>& out, const std::string& list) {
 
 // string_view::find looks for the first byte with memchr and compares from there, which on
 // mail (a '\n' every line) costs a call a line; glibc's memmem skips far better.
-std::size_t find_bytes(std::string_view haystack, std::string_view needle, std::size_t from) {
-  if (from >= haystack.size()) return std::string_view::npos;
-  const void* hit =
-      ::memmem(haystack.data() + from, haystack.size() - from, needle.data(), needle.size());
-  return hit == nullptr ? std::string_view::npos
-                        : static_cast<std::size_t>(static_cast<const char*>(hit) - haystack.data());
+// The high bit of each byte of `word` that equals `byte` (and at most of a byte 0x01 above one:
+// a false hit, which callers verify; there are no misses).
+std::uint64_t bytes_equal(std::uint64_t word, unsigned char byte) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101;
+  std::uint64_t x = word ^ (kOnes * byte);
+  return (x - kOnes) & ~x & (kOnes * 0x80);
+}
+
+// Where the next line starting with `prefix` begins, as the position of the '\n' before it, at
+// or after `from`; npos when there is none. An mbox is mostly bodies, and this search runs over
+// all of it: eight bytes at a time it looks for a '\n' followed by the prefix's first byte,
+// several times faster than memmem.
+std::size_t find_line_start(std::string_view text, std::string_view prefix, std::size_t from) {
+  auto starts_line_at = [&](std::size_t at) {
+    return text[at] == '\n' && text.substr(at + 1, prefix.size()) == prefix;
+  };
+  std::size_t at = from;
+  if constexpr (std::endian::native == std::endian::little) {
+    const auto first = static_cast<unsigned char>(prefix.front());
+    for (; at + 9 <= text.size(); at += 8) {
+      std::uint64_t here = 0, next = 0;
+      std::memcpy(&here, text.data() + at, 8);
+      std::memcpy(&next, text.data() + at + 1, 8);
+      for (std::uint64_t hits = bytes_equal(here, '\n') & bytes_equal(next, first); hits != 0;
+           hits &= hits - 1) {
+        std::size_t candidate = at + static_cast<std::size_t>(std::countr_zero(hits)) / 8;
+        if (starts_line_at(candidate)) return candidate;
+      }
+    }
+  }
+  for (; at < text.size(); ++at) {
+    if (starts_line_at(at)) return at;
+  }
+  return std::string_view::npos;
 }
 
 // Where a blank line ends at `newline` (the '\n' before "From "): the message ends before it.
@@ -174,7 +203,7 @@ std::optional<SentMail> sent_mail_from_message(std::string raw, system_clock::ti
 
 void split_mbox(std::string_view content,
                 const std::function<bool(std::string_view, std::uint64_t)>& each) {
-  static constexpr std::string_view kSeparator = "\nFrom ";
+  static constexpr std::string_view kFromLine = "From ";
   // The first message starts at the first "From " line (blank lines before it are tolerated);
   // anything else before it is not mail.
   std::size_t lead = content.find_first_not_of("\r\n");
@@ -182,8 +211,8 @@ void split_mbox(std::string_view content,
                               ? lead
                               : std::string_view::npos;
   if (from_line == std::string_view::npos) {
-    for (std::size_t at = find_bytes(content, kSeparator, 0); at != std::string_view::npos;
-         at = find_bytes(content, kSeparator, at + 1)) {
+    for (std::size_t at = find_line_start(content, kFromLine, 0); at != std::string_view::npos;
+         at = find_line_start(content, kFromLine, at + 1)) {
       if (end_before_blank_line(content, at) != std::string_view::npos) {
         from_line = at + 1;
         break;
@@ -197,8 +226,8 @@ void split_mbox(std::string_view content,
     std::size_t start = newline + 1;
     std::size_t end = content.size();
     std::size_t next = std::string_view::npos;
-    for (std::size_t at = find_bytes(content, kSeparator, start > 0 ? start - 1 : 0);
-         at != std::string_view::npos; at = find_bytes(content, kSeparator, at + 1)) {
+    for (std::size_t at = find_line_start(content, kFromLine, start > 0 ? start - 1 : 0);
+         at != std::string_view::npos; at = find_line_start(content, kFromLine, at + 1)) {
       std::size_t message_end = end_before_blank_line(content, at);
       if (message_end != std::string_view::npos && message_end >= start) {
         end = message_end;
@@ -225,8 +254,8 @@ std::string unescape_mbox_message(std::string_view message) {
   out.reserve(message.size());
   std::size_t copied = 0;
   // Only lines starting with '>' can be escapes; look at those alone.
-  for (std::size_t at = find_bytes(message, "\n>", 0); at != std::string_view::npos;
-       at = find_bytes(message, "\n>", at + 1)) {
+  for (std::size_t at = find_line_start(message, ">", 0); at != std::string_view::npos;
+       at = find_line_start(message, ">", at + 1)) {
     std::size_t quotes = at + 1;
     while (quotes < message.size() && message[quotes] == '>') ++quotes;
     if (message.substr(quotes, 5) == "From ") {

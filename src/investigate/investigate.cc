@@ -34,10 +34,16 @@ struct DomainTally {
   }
 };
 
-// What each recipient address normalises to, worked out once per distinct address.
+// What each recipient address normalises to, worked out once per distinct address. Pointers it
+// gives stay valid until the next start_message().
 class RecipientKeys {
  public:
   explicit RecipientKeys(const HistoryKeys& keys) : keys_(keys) {}
+
+  // Bounded, so that a log of millions of distinct addresses cannot grow it without end.
+  void start_message() {
+    if (cache_.size() >= kLimit) cache_.clear();
+  }
 
   const HistoryRecipient* operator()(const std::string& address) {
     auto it = cache_.find(address);
@@ -46,6 +52,7 @@ class RecipientKeys {
   }
 
  private:
+  static constexpr std::size_t kLimit = 200'000;
   const HistoryKeys& keys_;
   std::unordered_map<std::string, std::optional<HistoryRecipient>> cache_;
 };
@@ -57,6 +64,7 @@ class DomainTallies {
   explicit DomainTallies(RecipientKeys& recipients) : recipients_(recipients) {}
 
   void add(const SentMail& mail) {
+    recipients_.start_message();
     counted_.clear();
     for (const std::string& r : mail.recipients) {
       const HistoryRecipient* key = recipients_(r);
@@ -160,6 +168,7 @@ Result<Investigation> investigate(const Config& config,
   std::unordered_map<std::string, std::vector<Finding>> findings_by_identity;
   auto classify = [&](SentMail&& mail) {
     ++out.messages_read;
+    recipients.start_message();
     std::size_t first_slip = out.misdirected.size();
     for (const std::string& r : mail.recipients) {
       const HistoryRecipient* key = recipients(r);
