@@ -71,6 +71,7 @@ bool is_block(std::string_view tag) {
 
 class Writer {
  public:
+  explicit Writer(std::size_t expected_bytes) { out_.reserve(expected_bytes); }
   void text_char(char c) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
       pending_space_ = true;
@@ -79,8 +80,10 @@ class Writer {
     flush_space();
     out_ += c;
   }
-  void text(std::string_view s) {
-    for (char c : s) text_char(c);
+  // A run of text without white space, '&' or '<' (see plain_run_length()).
+  void text_run(std::string_view run) {
+    flush_space();
+    out_ += run;
   }
   void literal(std::string_view s) {  // decoded entity: non-breaking space stays a space
     flush_space();
@@ -122,6 +125,21 @@ class Writer {
   std::string out_;
   bool pending_space_ = false;
 };
+
+// How many bytes from `from` are plain text: no white space, entity or tag. Most of an HTML
+// part is such runs, which are copied whole rather than byte by byte.
+std::size_t plain_run_length(std::string_view html, std::size_t from) {
+  std::size_t end = from;
+  while (end < html.size()) {
+    char c = html[end];
+    if (c == '&' || c == '<' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+        c == '\v') {
+      break;
+    }
+    ++end;
+  }
+  return end - from;
+}
 
 bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == ':' || c == '_';
@@ -178,10 +196,15 @@ std::string decode_html_entity(std::string_view name) {
 }
 
 std::string html_to_text(std::string_view html) {
-  Writer writer;
+  Writer writer(html.size());
   std::size_t i = 0;
   const std::size_t n = html.size();
   while (i < n) {
+    if (std::size_t run = plain_run_length(html, i); run > 0) {
+      writer.text_run(html.substr(i, run));
+      i += run;
+      continue;
+    }
     char c = html[i];
     if (c == '&') {
       std::size_t end = i + 1;
