@@ -67,6 +67,16 @@ bool same_word(const WordKey& a, const WordKey& b) {
          (a.size <= 8 || std::memcmp(a.data + 8, b.data + 8, a.size - 8) == 0);
 }
 
+// How many bytes `a` and `b` share at their start, counted in whole blocks of eight.
+std::size_t identical_blocks(std::string_view a, std::string_view b) {
+  std::size_t n = 0;
+  while (n + 8 <= a.size() && n + 8 <= b.size() &&
+         load_8_bytes(a.data() + n) == load_8_bytes(b.data() + n)) {
+    n += 8;
+  }
+  return n;
+}
+
 // Calls f(WordKey) for each word of lower-cased text [begin, end) until f returns false;
 // `end` must be followed by kPadding readable bytes.
 template <typename F>
@@ -158,7 +168,14 @@ bool repeats_plain_words(std::string_view html_text, std::string_view plain_text
     while (j < plain.size() && !is_word_byte(plain[j])) ++j;
     if (i == html.size()) return true;
     if (j == plain.size()) return false;
-    // A word byte never equals a separator, so the words end together or differ.
+    // Both are at the start of a word. Where the two texts are byte for byte the same, their
+    // words and separators are too: skip such stretches eight bytes at a time.
+    std::size_t same = identical_blocks(html.substr(i), plain.substr(j));
+    i += same;
+    j += same;
+    if (same > 0 && !is_word_byte(html[i - 1])) continue;  // stopped between words
+    // The rest of the word. A word byte never equals a separator, so the words end together
+    // or differ.
     while (i < html.size() && j < plain.size() && is_word_byte(html[i]) &&
            to_lower_ascii(html[i]) == to_lower_ascii(plain[j])) {
       ++i;

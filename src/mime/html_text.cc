@@ -126,18 +126,20 @@ class Writer {
   bool pending_space_ = false;
 };
 
+// The bytes that end a run of plain text: white space, an entity, a tag.
+constexpr std::array<bool, 256> kEndsRun = [] {
+  std::array<bool, 256> table{};
+  for (char c : {'&', '<', ' ', '\t', '\n', '\r', '\f', '\v'}) {
+    table[static_cast<unsigned char>(c)] = true;
+  }
+  return table;
+}();
+
 // How many bytes from `from` are plain text: no white space, entity or tag. Most of an HTML
 // part is such runs, which are copied whole rather than byte by byte.
 std::size_t plain_run_length(std::string_view html, std::size_t from) {
   std::size_t end = from;
-  while (end < html.size()) {
-    char c = html[end];
-    if (c == '&' || c == '<' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-        c == '\v') {
-      break;
-    }
-    ++end;
-  }
+  while (end < html.size() && !kEndsRun[static_cast<unsigned char>(html[end])]) ++end;
   return end - from;
 }
 
