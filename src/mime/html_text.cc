@@ -69,21 +69,46 @@ bool is_block(std::string_view tag) {
   return false;
 }
 
+constexpr std::array<bool, 256> table_of(std::string_view bytes) {
+  std::array<bool, 256> table{};
+  for (char c : bytes) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}
+constexpr std::array<bool, 256> kWhiteSpace = table_of(" \t\n\r\f\v");
+constexpr std::array<bool, 256> kMarkupStart = table_of("&<");
+
 class Writer {
  public:
   explicit Writer(std::size_t expected_bytes) { out_.reserve(expected_bytes); }
   void text_char(char c) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+    if (kWhiteSpace[static_cast<unsigned char>(c)]) {
       pending_space_ = true;
       return;
     }
     flush_space();
     out_ += c;
   }
-  // A run of text without white space, '&' or '<' (see plain_run_length()).
-  void text_run(std::string_view run) {
-    flush_space();
-    out_ += run;
+  // Text between tags and entities, byte by byte as text_char() would write it, but without a
+  // branch per byte: most of an HTML part is such text, and a mispredicted branch at the end of
+  // every word cost more than the copy.
+  void text(std::string_view s) {
+    std::size_t k = out_.size();
+    out_.resize(k + 2 * s.size());  // room for a space before every byte
+    char* out = out_.data();
+    // flush_space() writes a space only after text, never at the start or after a break.
+    bool after_text = k > 0 && out[k - 1] != '\n' && out[k - 1] != '\t';
+    bool pending = pending_space_;
+    for (char c : s) {
+      bool space = kWhiteSpace[static_cast<unsigned char>(c)];
+      out[k] = ' ';
+      k += !space & pending & after_text;
+      out[k] = c;
+      k += !space;
+      after_text |= !space;
+      pending = space;
+    }
+    out_.resize(k);
+    pending_space_ = pending;
   }
   void literal(std::string_view s) {  // decoded entity: non-breaking space stays a space
     flush_space();
@@ -125,23 +150,6 @@ class Writer {
   std::string out_;
   bool pending_space_ = false;
 };
-
-// The bytes that end a run of plain text: white space, an entity, a tag.
-constexpr std::array<bool, 256> kEndsRun = [] {
-  std::array<bool, 256> table{};
-  for (char c : {'&', '<', ' ', '\t', '\n', '\r', '\f', '\v'}) {
-    table[static_cast<unsigned char>(c)] = true;
-  }
-  return table;
-}();
-
-// How many bytes from `from` are plain text: no white space, entity or tag. Most of an HTML
-// part is such runs, which are copied whole rather than byte by byte.
-std::size_t plain_run_length(std::string_view html, std::size_t from) {
-  std::size_t end = from;
-  while (end < html.size() && !kEndsRun[static_cast<unsigned char>(html[end])]) ++end;
-  return end - from;
-}
 
 bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == ':' || c == '_';
@@ -202,9 +210,11 @@ std::string html_to_text(std::string_view html) {
   std::size_t i = 0;
   const std::size_t n = html.size();
   while (i < n) {
-    if (std::size_t run = plain_run_length(html, i); run > 0) {
-      writer.text_run(html.substr(i, run));
-      i += run;
+    std::size_t markup = i;
+    while (markup < n && !kMarkupStart[static_cast<unsigned char>(html[markup])]) ++markup;
+    if (markup > i) {
+      writer.text(html.substr(i, markup - i));
+      i = markup;
       continue;
     }
     char c = html[i];
