@@ -136,7 +136,7 @@ struct RawMatch {
 };
 
 // scan_text()'s candidate lists, kept per thread from one text to the next: a message is many
-// small texts, and allocating these anew for each cost as much as scanning some of them.
+// small texts, and these lists were allocated, zeroed and freed for each of them.
 struct CandidateBuffers {
   // A list that a huge text grew is given back rather than held for the thread's life.
   static constexpr std::size_t kKeptMatches = 1u << 16;
