@@ -135,11 +135,29 @@ struct RawMatch {
   std::size_t from, to;
 };
 
+// scan_text()'s candidate lists, kept per thread from one text to the next: a message is many
+// small texts, and these lists were allocated, zeroed and freed for each of them.
+struct CandidateBuffers {
+  // A list that a huge text grew is given back rather than held for the thread's life.
+  static constexpr std::size_t kKeptMatches = 1u << 16;
+
+  std::vector<RawMatch> matches;
+  std::vector<std::uint32_t> per_pattern;  // candidates so far, by pattern id
+
+  void reset(std::size_t patterns) {
+    matches.clear();
+    per_pattern.assign(patterns, 0);
+  }
+  void trim() {
+    if (matches.capacity() > kKeptMatches) std::vector<RawMatch>().swap(matches);
+  }
+};
+
 struct Collector {
   const std::vector<PatternRef>* refs;
   std::string_view text;
-  std::vector<RawMatch> matches;
-  std::vector<std::uint32_t> per_pattern;
+  std::vector<RawMatch>& matches;
+  std::vector<std::uint32_t>& per_pattern;
   std::size_t first_booking = SIZE_MAX;  // the first booking reference after a booking word
 };
 
@@ -232,6 +250,13 @@ std::string escape_keyword(std::string_view keyword) {
   if (!keyword.empty() && word(keyword.front())) out = "\\b" + out;
   if (!keyword.empty() && word(keyword.back())) out += "\\b";
   return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 std::string lower(std::string_view s) {
@@ -344,7 +369,13 @@ void HyperscanScanner::scan_text(std::string_view text, std::string_view where,
   }
   static thread_local ScratchCache cache;
   hs_scratch_t* scratch = cache.get(id_, prototype_);
-  Collector collector{&refs_, text, {}, std::vector<std::uint32_t>(refs_.size(), 0)};
+  static thread_local CandidateBuffers buffers;
+  buffers.reset(refs_.size());
+  struct TrimOnReturn {
+    CandidateBuffers& buffers;
+    ~TrimOnReturn() { buffers.trim(); }
+  } trim_on_return{buffers};
+  Collector collector{&refs_, text, buffers.matches, buffers.per_pattern};
   if (scratch == nullptr || hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0,
                                     scratch, on_match, &collector) != HS_SUCCESS) {
     // Fail closed: the caller sees that this text was not examined.
@@ -362,7 +393,7 @@ void HyperscanScanner::scan_text(std::string_view text, std::string_view where,
   });
 
   const DetectInput in{text, context, options_.context_window_bytes};
-  const bool subject = lower(where) == "subject" || lower(where) == "header:subject";
+  const bool subject = iequals(where, "subject") || iequals(where, "header:subject");
   std::map<std::string_view, std::size_t> confirmed;  // per detector, for the cap
   std::map<std::string_view, std::size_t> covered;    // per detector, end of the last hit
   std::vector<MarkingHit> markings;

@@ -69,18 +69,46 @@ bool is_block(std::string_view tag) {
   return false;
 }
 
+constexpr std::array<bool, 256> table_of(std::string_view bytes) {
+  std::array<bool, 256> table{};
+  for (char c : bytes) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}
+constexpr std::array<bool, 256> kWhiteSpace = table_of(" \t\n\r\f\v");
+constexpr std::array<bool, 256> kMarkupStart = table_of("&<");
+
 class Writer {
  public:
+  explicit Writer(std::size_t expected_bytes) { out_.reserve(expected_bytes); }
   void text_char(char c) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+    if (kWhiteSpace[static_cast<unsigned char>(c)]) {
       pending_space_ = true;
       return;
     }
     flush_space();
     out_ += c;
   }
+  // Text between tags and entities, byte by byte as text_char() would write it, but without a
+  // branch per byte: most of an HTML part is such text, and a mispredicted branch at the end of
+  // every word cost more than the copy.
   void text(std::string_view s) {
-    for (char c : s) text_char(c);
+    std::size_t k = out_.size();
+    out_.resize(k + 2 * s.size());  // room for a space before every byte
+    char* out = out_.data();
+    // flush_space() writes a space only after text, never at the start or after a break.
+    bool after_text = k > 0 && out[k - 1] != '\n' && out[k - 1] != '\t';
+    bool pending = pending_space_;
+    for (char c : s) {
+      bool space = kWhiteSpace[static_cast<unsigned char>(c)];
+      out[k] = ' ';
+      k += !space & pending & after_text;
+      out[k] = c;
+      k += !space;
+      after_text |= !space;
+      pending = space;
+    }
+    out_.resize(k);
+    pending_space_ = pending;
   }
   void literal(std::string_view s) {  // decoded entity: non-breaking space stays a space
     flush_space();
@@ -178,10 +206,17 @@ std::string decode_html_entity(std::string_view name) {
 }
 
 std::string html_to_text(std::string_view html) {
-  Writer writer;
+  Writer writer(html.size());
   std::size_t i = 0;
   const std::size_t n = html.size();
   while (i < n) {
+    std::size_t markup = i;
+    while (markup < n && !kMarkupStart[static_cast<unsigned char>(html[markup])]) ++markup;
+    if (markup > i) {
+      writer.text(html.substr(i, markup - i));
+      i = markup;
+      continue;
+    }
     char c = html[i];
     if (c == '&') {
       std::size_t end = i + 1;

@@ -6,13 +6,14 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
+#include "mime/alternative_text.h"
 #include "mime/charset.h"
 #include "mime/extract.h"
 #include "mime/html_text.h"
@@ -72,15 +73,23 @@ std::string clean_name(std::string name) {
 // to parse and free within a 1 MiB thread stack under ASan; the cap is half that.
 constexpr std::size_t kMaxContentTypeHeaders = 10'000;
 
+constexpr std::string_view kContentTypeName = "content-type";
+
+// Whether `raw` is long enough to hold more than kMaxContentTypeHeaders such lines: each takes
+// the name and a line break, the last perhaps only the name. Most mail is far shorter, and
+// counting the lines of every message cost about 2% of inspecting it.
+bool may_exceed_content_type_cap(std::string_view raw) {
+  return raw.size() >= (kMaxContentTypeHeaders + 1) * (kContentTypeName.size() + 1) - 1;
+}
+
 std::size_t count_content_type_lines(std::string_view raw) {
-  static constexpr std::string_view kName = "content-type";
   std::size_t count = 0;
   std::size_t pos = 0;
   while (pos < raw.size()) {
-    if (raw.size() - pos >= kName.size()) {
+    if (raw.size() - pos >= kContentTypeName.size()) {
       bool match = true;
-      for (std::size_t i = 0; i < kName.size() && match; ++i) {
-        match = std::tolower(static_cast<unsigned char>(raw[pos + i])) == kName[i];
+      for (std::size_t i = 0; i < kContentTypeName.size() && match; ++i) {
+        match = std::tolower(static_cast<unsigned char>(raw[pos + i])) == kContentTypeName[i];
       }
       if (match) ++count;
     }
@@ -90,6 +99,18 @@ std::size_t count_content_type_lines(std::string_view raw) {
   }
   return count;
 }
+
+// A table rather than isalnum(): every byte of every base64 part passes through here.
+constexpr std::array<bool, 256> kBase64Letters = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '+' || c == '/';
+  }
+  return table;
+}();
+
+bool is_base64_letter(unsigned char c) { return kBase64Letters[c]; }
 
 // RFC 2045 6.8: only the alphabet, '=' padding at the end, and white space. GMime's decoder
 // skips anything else silently, so damage is found by looking at the encoded text ourselves.
@@ -104,7 +125,7 @@ bool base64_is_broken(std::string_view encoded) {
       continue;
     }
     if (padding) return true;  // data after the padding
-    if (!std::isalnum(c) && c != '+' && c != '/') return true;
+    if (!is_base64_letter(c)) return true;
     ++significant;
   }
   return significant % 4 == 1;  // one leftover character cannot encode a byte
@@ -148,46 +169,6 @@ void collect_mailboxes(InternetAddressList* list, std::vector<std::string>& out,
     GString text(internet_address_to_string(address, nullptr, FALSE));
     if (text && *text) out.push_back(safe_utf8(text.get()));
   }
-}
-
-// Words of a text for the plain-versus-HTML comparison: ASCII letters and digits lower-cased,
-// every non-ASCII byte a word character (so non-Latin words compare byte for byte).
-template <typename F>
-void for_each_word(std::string_view text, F&& f) {
-  std::string word;
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c >= 0x80) {
-      word += static_cast<char>(std::tolower(c));
-    } else if (!word.empty()) {
-      f(word);
-      word.clear();
-    }
-  }
-  if (!word.empty()) f(word);
-}
-
-// The lines of `html_text` that have a word `plain_words` lacks: what the HTML alternative shows
-// (or hides) beyond the plain one. Reading both whole would count everything twice.
-std::string lines_not_in(const std::string& html_text,
-                         const std::unordered_set<std::string>& plain_words) {
-  std::string kept;
-  std::size_t start = 0;
-  while (start <= html_text.size()) {
-    std::size_t end = html_text.find('\n', start);
-    if (end == std::string::npos) end = html_text.size();
-    std::string_view line = std::string_view(html_text).substr(start, end - start);
-    bool new_word = false;
-    for_each_word(line, [&](const std::string& word) {
-      if (!new_word && !plain_words.contains(word)) new_word = true;
-    });
-    if (new_word) {
-      if (!kept.empty()) kept += '\n';
-      kept += line;
-    }
-    start = end + 1;
-  }
-  return kept;
 }
 
 struct Scope {
@@ -295,12 +276,6 @@ class MessageWalker {
         walk(part, depth + 1, scope);
       }
     }
-    std::unordered_set<std::string> plain_words;
-    for (std::size_t i = plain_begin; i < out_.texts.size(); ++i) {
-      if (out_.texts[i].where == scope.body_where) {
-        for_each_word(out_.texts[i].text, [&](const std::string& w) { plain_words.insert(w); });
-      }
-    }
     std::size_t other_begin = out_.texts.size();
     for (int i = 0; i < count && !sink_.budget().stopped(); ++i) {
       GMimeObject* part = g_mime_multipart_get_part(multipart, i);
@@ -308,8 +283,13 @@ class MessageWalker {
     }
     if (!has_plain) return;
     std::vector<TextSegment>& texts = out_.texts;
+    std::vector<std::string_view> plain_texts;
+    for (std::size_t i = plain_begin; i < other_begin; ++i) {
+      if (texts[i].where == scope.body_where) plain_texts.push_back(texts[i].text);
+    }
+    PlainAlternative plain(plain_texts);
     for (std::size_t i = other_begin; i < texts.size(); ++i) {
-      if (texts[i].where == scope.body_where) texts[i].text = lines_not_in(texts[i].text, plain_words);
+      if (texts[i].where == scope.body_where) texts[i].text = plain.lines_not_in(texts[i].text);
     }
     texts.erase(std::remove_if(texts.begin() + static_cast<std::ptrdiff_t>(other_begin), texts.end(),
                                [](const TextSegment& s) { return s.text.empty(); }),
@@ -404,7 +384,7 @@ Result<ParsedMessage> parse_message(std::string_view raw, const MimeLimits& limi
   // text, so the content is still scanned (undecoded) and the damage is listed.
   std::string_view to_parse = raw;
   std::string_view raw_body;
-  std::size_t declared = count_content_type_lines(raw);
+  std::size_t declared = may_exceed_content_type_cap(raw) ? count_content_type_lines(raw) : 0;
   bool structure_skipped = declared > kMaxContentTypeHeaders;
   if (structure_skipped) {
     std::size_t blank = raw.find("\n\n");

@@ -235,6 +235,18 @@ TEST(HostileMessage, HundredThousandNestedMultipartsSkipTheStructure) {
   EXPECT_EQ(m.subject, "bomb");
 }
 
+TEST(HostileMessage, ShortestMessageOverTheContentTypeCapIsCaught) {
+  // A header and 10,001 bare "content-type" lines, the shortest that can be over the cap: the
+  // size below which the lines are not counted at all must not reach past it.
+  std::string raw = "Subject: bomb\n\n";
+  for (int i = 0; i < 10'000; ++i) raw += "content-type\n";
+  raw += "content-type";
+  ParsedMessage m = parse(raw);
+  ASSERT_EQ(m.unscannable.size(), 1u);
+  EXPECT_NE(m.unscannable[0].reason.find("10001 Content-Type headers"), std::string::npos)
+      << m.unscannable[0].reason;
+}
+
 TEST(HostileMessage, TooManyParts) {
   MimeLimits limits;
   limits.max_parts = 5;

@@ -1,6 +1,7 @@
 // Unit tests of the text helpers: charsets, HTML, iCalendar, file signatures.
 #include <gtest/gtest.h>
 
+#include "mime/alternative_text.h"
 #include "mime/charset.h"
 #include "mime/extract.h"
 #include "mime/file_type.h"
@@ -68,6 +69,54 @@ TEST(HtmlText, UnterminatedConstructsEndTheText) {
   EXPECT_EQ(html_to_text("a<!-- never closed"), "a");
   EXPECT_EQ(html_to_text("a<p"), "a");
   EXPECT_EQ(html_to_text("x &#0; &#x110000; &#99999999999;"), "x \xEF\xBF\xBD \xEF\xBF\xBD &#99999999999;");
+}
+
+TEST(AlternativeText, RepeatedWordsAreFoundInOnePass) {
+  // Case, white space and punctuation between words do not matter; the words and their order do.
+  EXPECT_TRUE(repeats_plain_words("Hello Team, see the REPORT.", "hello team\r\nsee the report"));
+  EXPECT_TRUE(repeats_plain_words("Hello team", "Hello team, and more the HTML left out"));
+  EXPECT_TRUE(repeats_plain_words("", "anything"));
+  EXPECT_FALSE(repeats_plain_words("Hello team", "Hello teams"));
+  EXPECT_FALSE(repeats_plain_words("Hello teams", "Hello team"));
+  EXPECT_FALSE(repeats_plain_words("Hello team SECRET", "Hello team"));
+  EXPECT_FALSE(repeats_plain_words("team hello", "hello team"));
+  EXPECT_TRUE(repeats_plain_words("caf\xC3\xA9 ok", "CAF\xC3\xA9, ok"));
+  EXPECT_FALSE(repeats_plain_words("caf\xC3\x89", "caf\xC3\xA9"));  // only ASCII folds case
+}
+
+TEST(AlternativeText, KeepsOnlyLinesWithWordsThePlainTextLacks) {
+  PlainAlternative plain({"Hello team,\r\nthe quarterly-reconciliation report", "is attached."});
+  // Reordered, so the one-pass check fails and the word table answers.
+  EXPECT_EQ(plain.lines_not_in("REPORT attached hello\nhidden OFFICIAL-SENSITIVE\nteam is the\n"
+                               "quarterly reconciliations\nquarterly reconciliation"),
+            "hidden OFFICIAL-SENSITIVE\nquarterly reconciliations");
+  // The last word of one plain text does not run into the first of the next.
+  EXPECT_EQ(plain.lines_not_in("reportis"), "reportis");
+  EXPECT_EQ(plain.lines_not_in("Hello team, the quarterly reconciliation report is attached."), "");
+}
+
+TEST(AlternativeText, LongAndNonAsciiWordsCompareWhole) {
+  // Words longer than the eight bytes read at once differ only in their tails here.
+  PlainAlternative plain(
+      {"internationalisation \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E"
+       "\xE3\x81\xA7\xE3\x81\x99"});
+  EXPECT_EQ(plain.lines_not_in("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xA7"
+                               "\xE3\x81\x99\nInternationalisation"),
+            "");
+  EXPECT_EQ(plain.lines_not_in("x\ninternationalisatioN\ninternationalization\n"
+                               "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xA7\xE3\x81\x98"),
+            "x\ninternationalization\n"
+            "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xA7\xE3\x81\x98");
+}
+
+TEST(AlternativeText, WordTableHoldsManyDistinctWords) {
+  // Enough words to make the table grow several times; every one is found again afterwards.
+  std::string plain_text, html_text;
+  for (int i = 0; i < 5000; ++i) plain_text += "w" + std::to_string(i * 7919) + " ";
+  for (int i = 4999; i >= 0; --i) html_text += "W" + std::to_string(i * 7919) + "\n";
+  PlainAlternative plain({plain_text});
+  EXPECT_EQ(plain.lines_not_in(html_text), "");
+  EXPECT_EQ(plain.lines_not_in(html_text + "w1"), "w1");
 }
 
 TEST(Calendar, UnfoldsAndKeepsPeopleFacingProperties) {
