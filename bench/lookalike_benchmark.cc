@@ -49,6 +49,9 @@ using Clock = std::chrono::steady_clock;
 // --known_domains=N (ours, read before Google Benchmark's flags) runs a smaller index for quick
 // iterations; the figures in docs/BENCHMARKS.md are for the default.
 std::size_t known_domain_count = 1'000'000;
+// --verdicts_out=FILE (ours) writes every query's verdict to FILE before the benchmarks run, one
+// tab-separated line each, so that two versions of the index can be compared query for query.
+std::string verdicts_path;
 // Queries generated per class. A benchmark classifies them once for the mean and once more for
 // the percentiles.
 constexpr std::size_t kQueriesPerClass = 20'000;
@@ -196,6 +199,8 @@ enum class QueryClass {
   kUnrelated,  // a fresh name from the same generator: should be new
 };
 constexpr std::size_t kClassCount = 6;
+constexpr std::array<std::string_view, kClassCount> kClassNames{
+    "exact", "one_slip", "two_slips", "tld_slip", "homoglyph", "unrelated"};
 
 struct Query {
   Domain domain;       // normalised up front: normalize_domain is not what we measure
@@ -582,6 +587,23 @@ void BM_BaselineSetLookup(benchmark::State& state) {
   state.counters["clock_p50_ns"] = percentiles(ns).p50;
 }
 
+// Class, query, verdict, intended domain, kind, score and explanation of every query.
+void write_verdicts(const std::string& path) {
+  std::FILE* out = std::fopen(path.c_str(), "w");
+  if (out == nullptr) fail("cannot write " + path);
+  const LookalikeIndex& index = shared_index();
+  const Corpus& c = corpus();
+  for (std::size_t k = 0; k < kClassCount; ++k) {
+    for (const Query& q : c.queries[k]) {
+      auto v = index.classify(q.domain);
+      std::fprintf(out, "%s\t%s\t%s\t%s\t%s\t%.4f\t%s\n", kClassNames[k].data(),
+                   q.domain.ascii.c_str(), std::string(sendguard::to_string(v.verdict)).c_str(),
+                   v.intended.c_str(), v.kind.c_str(), v.score, v.explanation.c_str());
+    }
+  }
+  if (std::fclose(out) != 0) fail("cannot write " + path);
+}
+
 }  // namespace
 
 BENCHMARK(BM_BuildIndex)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
@@ -608,12 +630,15 @@ BENCHMARK(BM_BaselineSetLookup)->Iterations(kQueriesPerClass)->UseRealTime();
 
 int main(int argc, char** argv) {
   constexpr std::string_view kFlag = "--known_domains=";
+  constexpr std::string_view kVerdictsFlag = "--verdicts_out=";
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg.starts_with(kFlag)) {
       known_domain_count = std::strtoull(argv[i] + kFlag.size(), nullptr, 10);
       if (known_domain_count == 0) fail("--known_domains needs a positive count");
+    } else if (arg.starts_with(kVerdictsFlag)) {
+      verdicts_path = std::string(arg.substr(kVerdictsFlag.size()));
     } else {
       argv[kept++] = argv[i];
     }
@@ -621,6 +646,7 @@ int main(int argc, char** argv) {
   argc = kept;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (!verdicts_path.empty()) write_verdicts(verdicts_path);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
