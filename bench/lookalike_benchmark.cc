@@ -587,6 +587,52 @@ void BM_BaselineSetLookup(benchmark::State& state) {
   state.counters["clock_p50_ns"] = percentiles(ns).p50;
 }
 
+// Arithmetic that reads no memory, as a floor under the per-call percentiles: on a shared VM
+// some calls are interrupted whatever they do, and the longer a call, the likelier. An
+// interruption costs tens of microseconds, so once more than 1% of calls of some length are hit,
+// the p99 of anything that long is the machine's, not the code's.
+std::uint64_t spin(std::uint64_t iterations) {
+  std::uint64_t x = 1;
+  for (std::uint64_t i = 0; i < iterations; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    benchmark::DoNotOptimize(x);
+  }
+  return x;
+}
+
+// spin() iterations per microsecond on this machine, measured once: the fastest of many short
+// runs, since a run that was interrupted or descheduled would count too few.
+double spin_iterations_per_us() {
+  static const double rate = [] {
+    constexpr std::uint64_t kIterations = 100'000;
+    double fastest_us = 1e300;
+    for (int run = 0; run < 200; ++run) {
+      auto start = Clock::now();
+      benchmark::DoNotOptimize(spin(kIterations));
+      fastest_us = std::min(
+          fastest_us, std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+    return static_cast<double>(kIterations) / fastest_us;
+  }();
+  return rate;
+}
+
+// A call of state.range(0) nanoseconds of arithmetic, timed like a lookup.
+void BM_FixedWork(benchmark::State& state) {
+  const auto iterations = static_cast<std::uint64_t>(
+      spin_iterations_per_us() * static_cast<double>(state.range(0)) / 1000.0);
+  for (auto _ : state) benchmark::DoNotOptimize(spin(iterations));
+  std::vector<std::int64_t> ns(kQueriesPerClass);
+  for (std::int64_t& t : ns) {
+    auto start = Clock::now();
+    benchmark::DoNotOptimize(spin(iterations));
+    t = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+  }
+  const Percentiles p = percentiles(ns);
+  state.counters["p50_ns"] = p.p50;
+  state.counters["p99_ns"] = p.p99;
+}
+
 // Class, query, verdict, intended domain, kind, score and explanation of every query.
 void write_verdicts(const std::string& path) {
   std::FILE* out = std::fopen(path.c_str(), "w");
@@ -627,6 +673,13 @@ BENCHMARK_CAPTURE(BM_Classify, unrelated, QueryClass::kUnrelated)
     ->Iterations(kQueriesPerClass)
     ->UseRealTime();
 BENCHMARK(BM_BaselineSetLookup)->Iterations(kQueriesPerClass)->UseRealTime();
+BENCHMARK(BM_FixedWork)
+    ->Arg(2'000)
+    ->Arg(4'000)
+    ->Arg(8'000)
+    ->Iterations(kQueriesPerClass)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {
   constexpr std::string_view kFlag = "--known_domains=";
