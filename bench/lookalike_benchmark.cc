@@ -466,6 +466,14 @@ Percentiles percentiles(std::vector<std::int64_t>& ns) {
   return {at(0.50), at(0.99)};
 }
 
+// Element by element, the smaller of two timings of the same calls.
+std::vector<std::int64_t> faster_of(const std::vector<std::int64_t>& a,
+                                    const std::vector<std::int64_t>& b) {
+  std::vector<std::int64_t> out(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) out[i] = std::min(a[i], b[i]);
+  return out;
+}
+
 // Calls op(query) once per query, timing each call on its own.
 template <typename Op>
 std::vector<std::int64_t> time_each(std::span<const Query> queries, Op&& op) {
@@ -551,7 +559,17 @@ void BM_Classify(benchmark::State& state, QueryClass cls) {
     intended +=
         verdict.verdict != Verdict::kNew && !q.source.empty() && verdict.intended == q.source;
   });
+  // A second timed pass: an interruption seldom hits one query in both, so the faster of its
+  // two times is the lookup's own, and their percentiles show the tail of the work itself
+  // rather than of the machine (see BM_FixedWork). Between a query's two calls come all the
+  // others, so it finds the caches in the same state both times.
+  std::vector<std::int64_t> again = time_each(queries, [&](const Query& q) {
+    auto verdict = index.classify(q.domain);
+    benchmark::DoNotOptimize(verdict);
+  });
+  std::vector<std::int64_t> best = faster_of(ns, again);
   Percentiles lookup = percentiles(ns);
+  Percentiles own = percentiles(best);
 
   std::vector<std::int64_t> base_ns = time_each(queries, [&](const Query& q) {
     bool hit = c.known_set.contains(q.domain.ascii);
@@ -562,6 +580,8 @@ void BM_Classify(benchmark::State& state, QueryClass cls) {
   const double n = static_cast<double>(queries.size());
   state.counters["p50_ns"] = lookup.p50;
   state.counters["p99_ns"] = lookup.p99;
+  state.counters["best2_p50_ns"] = own.p50;
+  state.counters["best2_p99_ns"] = own.p99;
   state.counters["base_p50_ns"] = base.p50;
   state.counters["base_p99_ns"] = base.p99;
   state.counters["x_p50"] = lookup.p50 / base.p50;
@@ -622,15 +642,21 @@ void BM_FixedWork(benchmark::State& state) {
   const auto iterations = static_cast<std::uint64_t>(
       spin_iterations_per_us() * static_cast<double>(state.range(0)) / 1000.0);
   for (auto _ : state) benchmark::DoNotOptimize(spin(iterations));
-  std::vector<std::int64_t> ns(kQueriesPerClass);
-  for (std::int64_t& t : ns) {
-    auto start = Clock::now();
-    benchmark::DoNotOptimize(spin(iterations));
-    t = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
-  }
-  const Percentiles p = percentiles(ns);
+  auto time_calls = [&] {
+    std::vector<std::int64_t> ns(kQueriesPerClass);
+    for (std::int64_t& t : ns) {
+      auto start = Clock::now();
+      benchmark::DoNotOptimize(spin(iterations));
+      t = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+    }
+    return ns;
+  };
+  std::vector<std::int64_t> ns = time_calls();
+  std::vector<std::int64_t> best = faster_of(ns, time_calls());
+  const Percentiles p = percentiles(ns), own = percentiles(best);
   state.counters["p50_ns"] = p.p50;
   state.counters["p99_ns"] = p.p99;
+  state.counters["best2_p99_ns"] = own.p99;
 }
 
 // Class, query, verdict, intended domain, kind, score and explanation of every query.
