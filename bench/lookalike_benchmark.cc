@@ -639,8 +639,8 @@ double spin_iterations_per_us() {
 
 // A call of state.range(0) nanoseconds of arithmetic, timed like a lookup.
 void BM_FixedWork(benchmark::State& state) {
-  const auto iterations = static_cast<std::uint64_t>(
-      spin_iterations_per_us() * static_cast<double>(state.range(0)) / 1000.0);
+  const auto iterations = static_cast<std::uint64_t>(spin_iterations_per_us() *
+                                                     static_cast<double>(state.range(0)) / 1000.0);
   for (auto _ : state) benchmark::DoNotOptimize(spin(iterations));
   auto time_calls = [&] {
     std::vector<std::int64_t> ns(kQueriesPerClass);

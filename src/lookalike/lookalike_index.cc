@@ -669,8 +669,10 @@ void QuarterProbePlan::add(std::size_t n, int e, int m) {
         };
         const int at_a = moved(a), at_b = moved(b);
         if (at_a < 0 || at_b < 0 || at_a + a_length > m || at_b + b_length > m) continue;
-        QuarterProbe probe{static_cast<std::uint8_t>(p),        static_cast<std::uint8_t>(at_a),
-                           static_cast<std::uint8_t>(a_length), static_cast<std::uint8_t>(at_b),
+        QuarterProbe probe{static_cast<std::uint8_t>(p),
+                           static_cast<std::uint8_t>(at_a),
+                           static_cast<std::uint8_t>(a_length),
+                           static_cast<std::uint8_t>(at_b),
                            static_cast<std::uint8_t>(b_length),
                            static_cast<std::uint8_t>(1u << (kLengthSpread - shift))};
         auto same = [&](const QuarterProbe& o) {
@@ -699,17 +701,15 @@ void LookalikeIndex::Impl::stem_probes(std::string_view stem, std::uint32_t suff
   const std::size_t m = stem.size();
   if (same_suffix && m <= kShortStem + 1) {
     const std::uint64_t tag = stem_tag(kTagShortStem, suffix_id);
-    for_each_deletion(stem, [&](std::string_view v) {
-      short_hashes.push_back(hash_key(v, tag));
-    });
+    for_each_deletion(stem, [&](std::string_view v) { short_hashes.push_back(hash_key(v, tag)); });
   }
   const StemSearch search = !same_suffix ? StemSearch::kNearSuffix
                             : crowded    ? StemSearch::kSameSuffixCrowded
                                          : StemSearch::kSameSuffix;
   for (const QuarterProbe& probe : quarter_plan().probes(m, search)) {
-    const std::uint64_t quarters = quarter_pair_hash(
-        stem, probe.a_start, probe.a_length, probe.b_start, probe.b_length,
-        stem_tag(kTagQuarters, suffix_id, probe.pair));
+    const std::uint64_t quarters =
+        quarter_pair_hash(stem, probe.a_start, probe.a_length, probe.b_start, probe.b_length,
+                          stem_tag(kTagQuarters, suffix_id, probe.pair));
     for (unsigned k = 0; k <= 2 * kLengthSpread; ++k) {
       if (probe.known_lengths & (1u << k)) {
         quarter_hashes.push_back(with_stem_length(quarters, m + k - kLengthSpread));
