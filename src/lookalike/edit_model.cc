@@ -142,8 +142,11 @@ int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits)
 
 std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits) {
   if (max_edits < 0 || max_edits > kMaxAlignedEdits) return std::nullopt;
-  if (bounded_edit_distance(known, query, max_edits) > max_edits) return std::nullopt;
   const std::size_t n = known.size(), m = query.size();
+  // No separate count of edits first: the index calls this only for candidates whose
+  // bounded_edit_distance() it has already counted, and for strings further apart the band
+  // below holds no alignment within max_edits either, so the answer is the same.
+  if ((n > m ? n - m : m - n) > static_cast<std::size_t>(max_edits)) return std::nullopt;
   // Only the diagonal band can hold an alignment with at most max_edits edits, so the table
   // keeps that band alone, on the stack: cell (i, j) at i * width + (j - i + band).
   constexpr std::size_t kMaxLength = 255;

@@ -11,6 +11,8 @@
 // caller still verifies every id it gets back, because distinct keys may collide.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -104,24 +106,47 @@ class HashPostings {
   // Calls visit(id) for every id stored under a hash equal to `hash` in its bucket and check bits.
   template <typename Visit>
   void for_each(std::uint64_t hash, Visit&& visit) const {
-    if (lines_.empty()) return;
-    const std::size_t bucket = bucket_of(hash);
+    for_each_in_bucket(std::span(&hash, 1), visit);
+  }
+
+  // Calls visit(id) for every id stored under any of `hashes` (at most kMaxHashesPerBucketPass,
+  // the rest are ignored), which all choose one bucket (same_bucket): one pass over the bucket
+  // serves them all.
+  template <typename Visit>
+  void for_each_in_bucket(std::span<const std::uint64_t> hashes, Visit&& visit) const {
+    if (lines_.empty() || hashes.empty()) return;
+    const std::size_t bucket = bucket_of(hashes[0]);
     const std::uint32_t header = lines_[bucket * kLineWords];
     std::size_t count = header >> 16;
     if (count == 0) return;
-    const std::uint32_t check = static_cast<std::uint32_t>(hash >> 24) & check_mask_;
+    std::array<std::uint32_t, kMaxHashesPerBucketPass> checks;
+    const std::size_t check_count = std::min(hashes.size(), checks.size());
+    for (std::size_t k = 0; k < check_count; ++k) {
+      checks[k] = static_cast<std::uint32_t>(hashes[k] >> 24) & check_mask_;
+    }
     // Slot numbers run through the lines' entry slots: slot s is word s % 15 + 1 of line s / 15.
     const std::size_t first = bucket * kSlotsPerLine + (header & 0xFFFF);
     std::size_t line = first / kSlotsPerLine;
     std::size_t word = first % kSlotsPerLine + 1;
     for (; count > 0; --count) {
       const std::uint32_t e = lines_[line * kLineWords + word];
-      if ((e & check_mask_) == check) visit(e >> check_bits_);
+      for (std::size_t k = 0; k < check_count; ++k) {
+        if ((e & check_mask_) == checks[k]) {
+          visit(e >> check_bits_);
+          break;
+        }
+      }
       if (++word == kLineWords) word = 1, ++line;
     }
   }
+  static constexpr std::size_t kMaxHashesPerBucketPass = 8;
 
-  // Starts reading the line a later lookup of `hash` will read.
+  // Whether two hashes choose the same bucket.
+  static bool same_bucket(std::uint64_t a, std::uint64_t b) { return (a >> 32) == (b >> 32); }
+
+  // Starts reading the line a later lookup of `hash` will read. Only that line: about 40% of
+  // the buckets also have entries in the next one, but fetching it as well for every probe made
+  // lookups twice as slow on the machine of docs/BENCHMARKS.md, which runs few misses at once.
   void prefetch(std::uint64_t hash) const {
     if (!lines_.empty()) __builtin_prefetch(&lines_[bucket_of(hash) * kLineWords]);
   }
@@ -133,7 +158,7 @@ class HashPostings {
   template <typename Visit>
   void for_each_of(std::span<const std::uint64_t> hashes, Visit&& visit) const {
     if (lines_.empty()) return;
-    for (std::uint64_t h : hashes) __builtin_prefetch(&lines_[bucket_of(h) * kLineWords]);
+    for (std::uint64_t h : hashes) prefetch(h);
     for (std::size_t k = 0; k < hashes.size(); ++k) {
       if constexpr (std::is_invocable_v<Visit&, std::size_t, std::uint32_t>) {
         for_each(hashes[k], [&](std::uint32_t id) { visit(k, id); });

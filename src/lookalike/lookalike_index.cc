@@ -51,11 +51,22 @@ enum Tag : std::uint64_t {
   kTagSuffix = 7,     // a known public suffix and its one-deletion variants (suffix postings)
 };
 
-// Stem keys are filed under the suffix, the stem length and the quarter pair they were made
-// for, so that keys of different suffixes and lengths never meet in one posting list.
-std::uint64_t stem_tag(Tag tag, std::uint32_t suffix_id, std::size_t length, unsigned pair) {
-  return tag | std::uint64_t{suffix_id} << 8 | std::uint64_t{length} << 40 |
-         std::uint64_t{pair} << 52;
+// Stem keys are filed under the suffix (and a quarter-pair key under its pair), so that keys of
+// different suffixes never meet in one posting list.
+std::uint64_t stem_tag(Tag tag, std::uint32_t suffix_id, unsigned pair = 0) {
+  return tag | std::uint64_t{suffix_id} << 8 | std::uint64_t{pair} << 52;
+}
+
+// A quarter-pair key is also filed under the length of its stem, but only in the eight hash
+// bits below the 32 that choose its bucket (HashPostings keeps them beside each id and tells
+// keys apart by them); the bucket depends on the two quarters alone. The same two quarters at
+// the same place belong to stems of two or three lengths, which a query searches together:
+// their entries then share one cache line, read once for all of them. The length moves those
+// eight bits one-to-one, so posting lists, and the over-common ones dropped, stay those of one
+// suffix, pair and length, and keys of other quarters are told apart as well as before.
+std::uint64_t with_stem_length(std::uint64_t quarters_hash, std::size_t length) {
+  const std::uint64_t moved = ((quarters_hash >> 24) + length * 0x9D) & 0xFF;
+  return (quarters_hash & 0xFFFFFFFF00000000ull) | moved << 24;
 }
 
 constexpr std::size_t kSplitLength = 8;  // from this stem length on: two edits, or name and suffix
@@ -92,23 +103,39 @@ std::uint64_t quarter_pair_hash(std::string_view s, std::size_t a, std::size_t a
   return hash_key(std::string_view(buf, a_length + 1 + b_length), tag);
 }
 
-// Where a query's quarter-pair probes cut its stem: for each length n of the known stems
-// searched, edit count e and length difference, the same few dozen positions for every query,
-// so they are worked out once rather than by a search over edit offsets per lookup.
+// Where a query's quarter-pair probes cut its stem. They depend only on the query stem's length
+// and on which known stems are searched (their lengths and edit budgets), so they are worked out
+// once rather than by a search over edit offsets per lookup. A cut that several known lengths
+// share (the same pair at the same place, e.g. the first half of stems of 8 and 9 letters) is
+// kept once, with the set of those lengths: its quarters are hashed once and its line is read
+// once (see with_stem_length), about a third fewer reads than one set of cuts per length.
 struct QuarterProbe {
   std::uint8_t pair, a_start, a_length, b_start, b_length;
+  // Bit k: known stems of m - 2 + k letters, m being the query stem's length.
+  std::uint8_t known_lengths;
+  bool same_cut(const QuarterProbe& o) const {
+    return pair == o.pair && a_start == o.a_start && a_length == o.a_length &&
+           b_start == o.b_start && b_length == o.b_length;
+  }
 };
+constexpr int kLengthSpread = 2;  // known stem lengths searched: m - 2 to m + 2
+
+// Which known stems a query stem is compared with: under the suffix it typed, with the edit
+// budgets of a crowded or an uncrowded list, or under a known suffix one edit away from it,
+// where only one edit in a stem of kSplitLength letters or more is allowed (see judge_alignment).
+enum class StemSearch : unsigned { kSameSuffixCrowded, kSameSuffix, kNearSuffix };
+constexpr unsigned kStemSearchModes = 3;
 
 class QuarterProbePlan {
  public:
   static constexpr int kMaxEdits = 2;
   QuarterProbePlan();
-  std::span<const QuarterProbe> probes(std::size_t n, int e, int shift) const;
+  std::span<const QuarterProbe> probes(std::size_t m, StemSearch search) const;
 
  private:
-  void add(std::size_t n, int e, int shift, int m);
+  void add(std::size_t n, int e, int m);
   std::vector<QuarterProbe> probes_;
-  std::vector<std::uint32_t> begin_;  // by (n, e, shift); one more at the end
+  std::vector<std::uint32_t> begin_;  // by (m, search); one more at the end
 };
 
 const QuarterProbePlan& quarter_plan() {
@@ -572,25 +599,56 @@ void LookalikeIndex::Impl::for_each_near_suffix(std::string_view typed, Visit&& 
   });
 }
 
-// The keys under which a known stem within its edit budget of `stem` is filed. A stem under
+// The most edits allowed in a known stem of length n that `search` compares with. A stem under
 // another suffix than the one typed may carry one edit at most, and only when it is long enough
 // for name and suffix to change together (see judge_alignment).
+int stem_edit_budget(std::size_t n, StemSearch search) {
+  switch (search) {
+    case StemSearch::kSameSuffixCrowded:
+      return budget_for_name_length(n, /*crowded=*/true).max_edits;
+    case StemSearch::kSameSuffix:
+      return budget_for_name_length(n, /*crowded=*/false).max_edits;
+    case StemSearch::kNearSuffix:
+      return n >= kSplitLength ? 1 : 0;
+  }
+  return 0;
+}
+
 QuarterProbePlan::QuarterProbePlan() {
   begin_.push_back(0);
-  for (std::size_t n = 0; n <= kMaxDomainBytes; ++n) {
-    for (int e = 1; e <= kMaxEdits; ++e) {
-      for (int shift = -kMaxEdits; shift <= kMaxEdits; ++shift) {
-        const int m = static_cast<int>(n) + shift;
-        if (n >= kMinQuarteredStem && std::abs(shift) <= e && m > 0) add(n, e, shift, m);
-        begin_.push_back(static_cast<std::uint32_t>(probes_.size()));
+  for (std::size_t m = 0; m <= kMaxDomainBytes; ++m) {
+    for (unsigned search = 0; search < kStemSearchModes; ++search) {
+      const std::size_t first = probes_.size();
+      for (std::size_t n = std::max(kMinQuarteredStem, m >= kLengthSpread ? m - kLengthSpread : 0);
+           n <= std::min(m + kLengthSpread, kMaxDomainBytes); ++n) {
+        const int e = stem_edit_budget(n, static_cast<StemSearch>(search));
+        const int shift = static_cast<int>(m) - static_cast<int>(n);
+        // Short stems within one edit are found by their deletion variants instead.
+        if (e == 0 || std::abs(shift) > e || (n <= kShortStem && e < 2)) continue;
+        add(n, e, static_cast<int>(m));
       }
+      // One probe for each distinct cut, with every known length that asked for it.
+      std::vector<QuarterProbe> distinct;
+      for (auto p = probes_.begin() + static_cast<std::ptrdiff_t>(first); p != probes_.end(); ++p) {
+        auto same = std::find_if(distinct.begin(), distinct.end(),
+                                 [&](const QuarterProbe& o) { return o.same_cut(*p); });
+        if (same == distinct.end()) {
+          distinct.push_back(*p);
+        } else {
+          same->known_lengths |= p->known_lengths;
+        }
+      }
+      probes_.resize(first);
+      probes_.insert(probes_.end(), distinct.begin(), distinct.end());
+      begin_.push_back(static_cast<std::uint32_t>(probes_.size()));
     }
   }
 }
 
 // A query stem of length m, against known stems of length n within e edits: each quarter pair
 // at every position the edits before it could have moved it to.
-void QuarterProbePlan::add(std::size_t n, int e, int shift, int m) {
+void QuarterProbePlan::add(std::size_t n, int e, int m) {
+  const int shift = m - static_cast<int>(n);
   const QuarterBounds q = quarter_bounds(n);
   for (unsigned p = 0; p < kPairs.size(); ++p) {
     if (e == 1 && p != kFirstHalf && p != kSecondHalf) continue;
@@ -611,9 +669,12 @@ void QuarterProbePlan::add(std::size_t n, int e, int shift, int m) {
         };
         const int at_a = moved(a), at_b = moved(b);
         if (at_a < 0 || at_b < 0 || at_a + a_length > m || at_b + b_length > m) continue;
-        QuarterProbe probe{static_cast<std::uint8_t>(p), static_cast<std::uint8_t>(at_a),
-                           static_cast<std::uint8_t>(a_length), static_cast<std::uint8_t>(at_b),
-                           static_cast<std::uint8_t>(b_length)};
+        QuarterProbe probe{static_cast<std::uint8_t>(p),
+                           static_cast<std::uint8_t>(at_a),
+                           static_cast<std::uint8_t>(a_length),
+                           static_cast<std::uint8_t>(at_b),
+                           static_cast<std::uint8_t>(b_length),
+                           static_cast<std::uint8_t>(1u << (kLengthSpread - shift))};
         auto same = [&](const QuarterProbe& o) {
           return o.pair == probe.pair && o.a_start == probe.a_start && o.b_start == probe.b_start;
         };
@@ -626,31 +687,33 @@ void QuarterProbePlan::add(std::size_t n, int e, int shift, int m) {
   }
 }
 
-std::span<const QuarterProbe> QuarterProbePlan::probes(std::size_t n, int e, int shift) const {
-  const std::size_t slot = (n * kMaxEdits + static_cast<std::size_t>(e - 1)) * (2 * kMaxEdits + 1) +
-                           static_cast<std::size_t>(shift + kMaxEdits);
+std::span<const QuarterProbe> QuarterProbePlan::probes(std::size_t m, StemSearch search) const {
+  if (m > kMaxDomainBytes) return {};
+  const std::size_t slot = m * kStemSearchModes + static_cast<std::size_t>(search);
   return std::span(probes_).subspan(begin_[slot], begin_[slot + 1] - begin_[slot]);
 }
 
 void LookalikeIndex::Impl::stem_probes(std::string_view stem, std::uint32_t suffix_id,
                                        bool same_suffix, std::vector<std::uint64_t>& short_hashes,
                                        std::vector<std::uint64_t>& quarter_hashes) const {
+  // Each line's read starts as soon as its key is known, so that the first reads are under way
+  // while the later keys are still being hashed.
   const std::size_t m = stem.size();
   if (same_suffix && m <= kShortStem + 1) {
-    std::uint64_t tag = stem_tag(kTagShortStem, suffix_id, 0, 0);
+    const std::uint64_t tag = stem_tag(kTagShortStem, suffix_id);
     for_each_deletion(stem, [&](std::string_view v) { short_hashes.push_back(hash_key(v, tag)); });
   }
-  for (std::size_t n = std::max(kMinQuarteredStem, m >= 2 ? m - 2 : 0);
-       n <= std::min(m + 2, kMaxDomainBytes); ++n) {
-    int e =
-        same_suffix ? budget_for_name_length(n, crowded).max_edits : (n >= kSplitLength ? 1 : 0);
-    const int shift = static_cast<int>(m) - static_cast<int>(n);
-    // Short stems within one edit are found by their deletion variants above.
-    if (e == 0 || std::abs(shift) > e || (n <= kShortStem && e < 2)) continue;
-    for (const QuarterProbe& probe : quarter_plan().probes(n, e, shift)) {
-      quarter_hashes.push_back(quarter_pair_hash(stem, probe.a_start, probe.a_length, probe.b_start,
-                                                 probe.b_length,
-                                                 stem_tag(kTagQuarters, suffix_id, n, probe.pair)));
+  const StemSearch search = !same_suffix ? StemSearch::kNearSuffix
+                            : crowded    ? StemSearch::kSameSuffixCrowded
+                                         : StemSearch::kSameSuffix;
+  for (const QuarterProbe& probe : quarter_plan().probes(m, search)) {
+    const std::uint64_t quarters =
+        quarter_pair_hash(stem, probe.a_start, probe.a_length, probe.b_start, probe.b_length,
+                          stem_tag(kTagQuarters, suffix_id, probe.pair));
+    for (unsigned k = 0; k <= 2 * kLengthSpread; ++k) {
+      if (probe.known_lengths & (1u << k)) {
+        quarter_hashes.push_back(with_stem_length(quarters, m + k - kLengthSpread));
+      }
     }
   }
 }
@@ -696,8 +759,15 @@ void LookalikeIndex::Impl::plan_edits(std::string_view view, const Registrable& 
       plan.readings.push_back(reading);
     }
   }
+  // All reads start together once every key is known: prefetches issued between the hashing
+  // of one key and the next measured slower, as the hashing then waited for the queue of misses.
   for (std::uint64_t h : plan.short_hashes) postings.prefetch(h);
-  for (std::uint64_t h : plan.quarter_hashes) quarter_postings.prefetch(h);
+  for (std::size_t k = 0; k < plan.quarter_hashes.size(); ++k) {
+    // Adjacent hashes of one cut share a line; it is read once.
+    if (k == 0 || !HashPostings::same_bucket(plan.quarter_hashes[k], plan.quarter_hashes[k - 1])) {
+      quarter_postings.prefetch(plan.quarter_hashes[k]);
+    }
+  }
 }
 
 void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view shown,
@@ -725,9 +795,17 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view sh
          short_hashes.subspan(reading.short_begin, reading.short_end - reading.short_begin)) {
       postings.for_each(h, collect);
     }
-    for (std::uint64_t h : quarter_hashes.subspan(reading.quarter_begin,
-                                                  reading.quarter_end - reading.quarter_begin)) {
-      quarter_postings.for_each(h, collect);
+    // The hashes of one cut for several stem lengths are adjacent and share a bucket.
+    std::span<const std::uint64_t> cuts =
+        quarter_hashes.subspan(reading.quarter_begin, reading.quarter_end - reading.quarter_begin);
+    while (!cuts.empty()) {
+      std::size_t same = 1;
+      while (same < cuts.size() && same < HashPostings::kMaxHashesPerBucketPass &&
+             HashPostings::same_bucket(cuts[same], cuts[0])) {
+        ++same;
+      }
+      quarter_postings.for_each_in_bucket(cuts.first(same), collect);
+      cuts = cuts.subspan(same);
     }
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
@@ -906,7 +984,7 @@ Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
     std::string_view stem = std::string_view(k).substr(0, k.size() - suffix.size() - 1);
     const std::size_t n = stem.size();
     if (n <= kShortStem) {
-      std::uint64_t tag = stem_tag(kTagShortStem, suffix_id, 0, 0);
+      const std::uint64_t tag = stem_tag(kTagShortStem, suffix_id);
       for_each_deletion(stem, [&](std::string_view v) { add(tag, v); });
       if (n < kMinQuarteredStem || budget_for_name_length(n, impl->crowded).max_edits < 2) {
         continue;
@@ -915,10 +993,11 @@ Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
     const QuarterBounds q = quarter_bounds(n);
     auto add_pair = [&](std::string_view s, unsigned p) {
       const unsigned a = kPairs[p][0], b = kPairs[p][1];
-      quarter_packed.push_back(
-          HashPostings::pack(quarter_pair_hash(s, q[a], q[a + 1] - q[a], q[b], q[b + 1] - q[b],
-                                               stem_tag(kTagQuarters, suffix_id, n, p)),
-                             id));
+      quarter_packed.push_back(HashPostings::pack(
+          with_stem_length(quarter_pair_hash(s, q[a], q[a + 1] - q[a], q[b], q[b + 1] - q[b],
+                                             stem_tag(kTagQuarters, suffix_id, p)),
+                           n),
+          id));
     };
     for (unsigned p = 0; p < kPairs.size(); ++p) add_pair(stem, p);
     // A swap across a quarter boundary touches two quarters, and with one more edit elsewhere
