@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "address/address.h"
+#include "core/string_hash.h"
 
 namespace sendguard {
 namespace {
@@ -17,11 +18,6 @@ enum RuleFlags : std::uint8_t {
   kPlain = 1,      // the rule's text is a public suffix
   kWildcard = 2,   // "*.text": every label under the text is one too
   kException = 4,  // "!text": the text is not one, whatever a wildcard says
-};
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
 // Only domains made of these, without empty labels, are answered from our table; anything else goes to libpsl, whose

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/string_hash.h"
 #include "lookalike/confusables.h"
 #include "lookalike/edit_model.h"
 #include "lookalike/explanation.h"
@@ -315,10 +316,6 @@ struct LookalikeIndex::Impl {
   bool crowded = false;                     // see budget_for_name_length
   std::vector<std::string> trusted_suffixes;
   // Looked up with the registrable domain's view, without building a string.
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   std::unordered_set<std::string, StringHash, std::equal_to<>> providers;
   std::unordered_map<std::string, std::uint32_t> sister_group_of;
 
