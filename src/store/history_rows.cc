@@ -48,6 +48,13 @@ Result<void> check_history_batch(const std::vector<HistoryMessage>& batch) {
   return {};
 }
 
+Result<void> check_history_query(const HistoryQuery& query) {
+  for (const std::string* text : {&query.subject, &query.local}) {
+    if (auto ok = check_text("history query", *text); !ok) return ok;
+  }
+  return {};
+}
+
 Result<void> check_history_keys(const std::vector<HistoryKey>& keys) {
   for (const HistoryKey& k : keys) {
     if (auto ok = check_text("subject", k.subject); !ok) return ok;

@@ -380,9 +380,7 @@ class PostgresqlStore final : public Store {
   }
 
   Result<std::vector<HistoryStats>> history_list(const HistoryQuery& query) override {
-    for (const std::string* text : {&query.subject, &query.local}) {
-      if (auto ok = check_text("history query", *text); !ok) return std::unexpected(ok.error());
-    }
+    if (auto ok = check_history_query(query); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
     std::optional<std::string> limit;
     if (query.limit != 0) limit = std::to_string(query.limit);

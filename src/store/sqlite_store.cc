@@ -400,9 +400,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<HistoryStats>> history_list(const HistoryQuery& query) override {
-    for (const std::string* text : {&query.subject, &query.local}) {
-      if (auto ok = check_text("history query", *text); !ok) return std::unexpected(ok.error());
-    }
+    if (auto ok = check_history_query(query); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
     Statement st;
     if (prepare(st, std::string(kSelectHistory) +

@@ -81,6 +81,7 @@ HistoryRows aggregate_history(const std::vector<HistoryMessage>& batch,
                               const std::vector<bool>& counted, std::size_t max_together);
 Result<void> check_history_batch(const std::vector<HistoryMessage>& batch);
 Result<void> check_history_keys(const std::vector<HistoryKey>& keys);
+Result<void> check_history_query(const HistoryQuery& query);
 // The identity digest as both backends store it: a signed 64-bit integer with the same bits.
 std::int64_t stored_identity(std::uint64_t identity);
 
