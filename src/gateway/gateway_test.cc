@@ -32,8 +32,7 @@ class UnavailableStore : public Store {
                           const std::string&) override {
     return down();
   }
-  Result<HistoryImportCounts> import_history(const std::vector<HistoryMessage>&,
-                                             std::size_t) override {
+  Result<HistoryImportCounts> import_history(const HistoryBatch&, std::size_t) override {
     return down();
   }
   Result<std::vector<HistoryStats>> history(const std::vector<HistoryKey>&) override {

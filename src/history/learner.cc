@@ -3,39 +3,48 @@
 namespace sendguard {
 
 HistoryLearner::HistoryLearner(Store& store, const HistoryKeys& keys, const HistoryConfig& config,
-                               std::size_t batch_size)
+                               std::size_t batch_size, std::size_t batch_bytes)
     : store_(store),
       keys_(keys),
       max_together_(static_cast<std::size_t>(config.max_together)),
-      batch_size_(batch_size) {}
+      batch_size_(batch_size),
+      batch_bytes_(batch_bytes) {}
 
-const HistoryRecipient* HistoryLearner::recipient(const std::string& address) {
-  auto it = cache_.find(address);
-  if (it == cache_.end()) {
-    if (cache_.size() >= kCacheLimit) cache_.clear();
-    it = cache_.emplace(address, keys_.recipient(address)).first;
+const HistoryBatch::Recipient* HistoryLearner::recipient(const std::string& address) {
+  TextPool::Id raw = raw_.intern(address);
+  if (raw == normalised_.size()) {
+    HistoryBatch::Recipient numbers{HistoryBatch::kEmptyText, HistoryBatch::kEmptyText,
+                                    HistoryBatch::kEmptyText};
+    if (auto r = keys_.recipient(address)) {
+      numbers = {batch_.intern(r->address), batch_.intern(r->domain), batch_.intern(r->local)};
+    }
+    normalised_.push_back(numbers);
   }
-  return it->second ? &*it->second : nullptr;
+  const HistoryBatch::Recipient& numbers = normalised_[raw];
+  return numbers.address == HistoryBatch::kEmptyText ? nullptr : &numbers;
 }
 
 Result<void> HistoryLearner::add(const SentMail& mail) {
   ++counts_.messages;
-  HistoryMessage message;
-  message.identity = identity_digest(mail.identity);
-  message.time = mail.time;
+  HistoryBatch::TextId sender = HistoryBatch::kEmptyText;
   if (!mail.sender.empty()) {
-    const HistoryRecipient* sender = recipient(mail.sender);
-    if (sender) message.sender = sender->address;
+    if (const HistoryBatch::Recipient* s = recipient(mail.sender)) sender = s->address;
   }
+  recipients_.clear();
   for (const std::string& address : mail.recipients) {
-    if (const HistoryRecipient* r = recipient(address)) message.recipients.push_back(*r);
+    if (const HistoryBatch::Recipient* r = recipient(address)) recipients_.push_back(*r);
   }
-  if (message.recipients.empty()) {
+  if (recipients_.empty()) {
     ++counts_.skipped;
     return {};
   }
-  batch_.push_back(std::move(message));
-  if (batch_.size() >= batch_size_) return flush();
+  batch_.add(identity_digest(mail.identity), mail.time, sender, recipients_);
+  if (batch_.size() >= batch_size_ ||
+      batch_.memory_bytes() + raw_.memory_bytes() +
+              normalised_.capacity() * sizeof(HistoryBatch::Recipient) >=
+          batch_bytes_) {
+    return flush();
+  }
   return {};
 }
 
@@ -43,6 +52,8 @@ Result<void> HistoryLearner::flush() {
   if (batch_.empty()) return {};
   auto counts = store_.import_history(batch_, max_together_);
   batch_.clear();
+  raw_.clear();
+  normalised_.clear();
   if (!counts) return std::unexpected(counts.error());
   counts_.added += counts->added;
   counts_.already_known += counts->already_known;

@@ -1,5 +1,6 @@
-// Learning: turns SentMail records from any source into history in the store, in batches, so
-// that a gigabyte of logs costs a few hundred transactions rather than a million.
+// Learning: turns SentMail records from any source into history in the store, in batches as
+// large as a memory bound allows. Each batch rewrites the pages of the history it touches, and
+// a large import touches nearly all of them, so a gigabyte of log is best one batch, not ten.
 //
 // A message is counted once however often it is imported (the store remembers identities).
 // Recipients that are not addresses are left out; a message with none left is skipped.
@@ -10,7 +11,6 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/config.h"
@@ -31,29 +31,39 @@ struct LearnCounts {
 
 class HistoryLearner {
  public:
+  // A batch is written when it holds `batch_size` messages or about `batch_bytes` bytes.
   HistoryLearner(Store& store, const HistoryKeys& keys, const HistoryConfig& config,
-                 std::size_t batch_size = 100'000);
+                 std::size_t batch_size = kDefaultBatchSize,
+                 std::size_t batch_bytes = kDefaultBatchBytes);
 
   // Adds one message; writes a batch to the store when it is full.
   Result<void> add(const SentMail& mail);
   // Writes what is left. Call once at the end; the counts cover every add().
   Result<LearnCounts> finish();
 
+  // About a gigabyte of Postfix log, and with the summing that follows about 600 MB of memory
+  // at the peak.
+  static constexpr std::size_t kDefaultBatchSize = 1'000'000;
+  static constexpr std::size_t kDefaultBatchBytes = 256u << 20;
+
  private:
   Result<void> flush();
-  const HistoryRecipient* recipient(const std::string& address);
+  // The batch's numbers for an address, or nullptr when it is not one.
+  const HistoryBatch::Recipient* recipient(const std::string& address);
 
   Store& store_;
   const HistoryKeys& keys_;
   std::size_t max_together_;
-  std::size_t batch_size_;
-  std::vector<HistoryMessage> batch_;
+  std::size_t batch_size_, batch_bytes_;
+  HistoryBatch batch_;
+  std::vector<HistoryBatch::Recipient> recipients_;  // of the message being added
   LearnCounts counts_;
   // Addresses repeat all through a log: normalising each distinct one once (IDNA, the Public
-  // Suffix List, a hash) keeps learning at disk speed. Bounded, so that a hostile log cannot
-  // grow it without end.
-  std::unordered_map<std::string, std::optional<HistoryRecipient>> cache_;
-  static constexpr std::size_t kCacheLimit = 200'000;
+  // Suffix List, a hash) keeps learning at disk speed. An address as the source gave it is
+  // looked up in raw_, whose numbers index normalised_ (address kEmptyText: not an address).
+  // The numbers of normalised_ belong to the batch, so both are emptied with it.
+  TextPool raw_;
+  std::vector<HistoryBatch::Recipient> normalised_;
 };
 
 // What learn_sources() read and counted.

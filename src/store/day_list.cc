@@ -36,9 +36,8 @@ std::int64_t unzigzag(std::uint64_t v) {
 
 }  // namespace
 
-std::string encode_day_list(std::span<const std::int64_t> days) {
-  std::string out;
-  out.reserve(days.size() + 4);
+void encode_day_list(std::span<const std::int64_t> days, std::string& out) {
+  out.clear();
   for (std::size_t i = 0; i < days.size(); ++i) {
     if (i == 0) {
       put_varint(out, zigzag(days[0]));
@@ -46,6 +45,12 @@ std::string encode_day_list(std::span<const std::int64_t> days) {
       put_varint(out, static_cast<std::uint64_t>(days[i]) - static_cast<std::uint64_t>(days[i - 1]));
     }
   }
+}
+
+std::string encode_day_list(std::span<const std::int64_t> days) {
+  std::string out;
+  out.reserve(days.size() + 4);
+  encode_day_list(days, out);
   return out;
 }
 

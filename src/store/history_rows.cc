@@ -29,23 +29,26 @@ std::int64_t stored_identity(std::uint64_t identity) {
   return std::bit_cast<std::int64_t>(identity);
 }
 
-Result<void> check_history_batch(const std::vector<HistoryMessage>& batch) {
-  for (const HistoryMessage& m : batch) {
-    if (auto ok = check_text("sender", m.sender); !ok) return ok;
-    for (const HistoryRecipient& r : m.recipients) {
-      for (auto [field, value] :
-           {std::pair<std::string_view, const std::string*>{"address", &r.address},
-            {"domain", &r.domain},
-            {"local part", &r.local}}) {
-        if (auto ok = check_text(field, *value); !ok) return ok;
-      }
-      if (r.address.empty() || r.domain.empty()) {
+Result<void> check_history_batch(const HistoryBatch& batch) {
+  // Each distinct text once, however many messages name it.
+  for (HistoryBatch::TextId id = 0; id < batch.text_count(); ++id) {
+    if (auto ok = check_text("history text", batch.text(id)); !ok) return ok;
+  }
+  for (const HistoryBatch::Message& m : batch.messages()) {
+    for (const HistoryBatch::Recipient& r : batch.recipients(m)) {
+      if (r.address == HistoryBatch::kEmptyText || r.domain == HistoryBatch::kEmptyText) {
         return make_error(ErrorCode::kInvalidInput,
                           "history: a recipient without address or domain");
       }
     }
   }
   return {};
+}
+
+std::string row_key_text(const HistoryBatch& batch, const HistoryRow& row) {
+  std::string text(batch.text(row.key));
+  if (row.scope == HistoryScope::kTogether) text.append(1, '\n').append(batch.text(row.key2));
+  return text;
 }
 
 Result<void> check_history_query(const HistoryQuery& query) {

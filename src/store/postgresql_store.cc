@@ -335,7 +335,7 @@ class PostgresqlStore final : public Store {
     return make_error(ErrorCode::kInvalidInput, "no quarantined message has the id " + id);
   }
 
-  Result<HistoryImportCounts> import_history(const std::vector<HistoryMessage>& batch,
+  Result<HistoryImportCounts> import_history(const HistoryBatch& batch,
                                              std::size_t max_together) override {
     if (auto ok = check_history_batch(batch); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
@@ -431,10 +431,19 @@ class PostgresqlStore final : public Store {
 
   // Marks the messages no earlier import counted, then adds their rows: three statements
   // whatever the size of the batch. Call with mutex_ held, inside a transaction.
-  Result<HistoryImportCounts> import_in_transaction(const std::vector<HistoryMessage>& batch,
+  // One row of an import as this schema keeps it: by text.
+  struct TextRow {
+    std::string_view scope, subject, local;
+    std::string key;
+    const HistoryRow* row;
+    std::int64_t new_days = 0;  // days the store did not have yet
+  };
+
+  Result<HistoryImportCounts> import_in_transaction(const HistoryBatch& batch,
                                                     std::size_t max_together) {
     std::vector<std::int64_t> identities;
-    for (const HistoryMessage& m : batch) identities.push_back(stored_identity(m.identity));
+    for (const HistoryBatch::Message& m : batch.messages())
+      identities.push_back(stored_identity(m.identity));
     auto fresh = exec("import history",
                       "INSERT INTO history_seen (identity) SELECT unnest($1::int8[]) "
                       "ON CONFLICT DO NOTHING RETURNING identity",
@@ -442,28 +451,36 @@ class PostgresqlStore final : public Store {
     if (!fresh) return std::unexpected(fresh.error());
     std::unordered_set<std::int64_t> new_identities;
     for (int row = 0; row < fresh->rows(); ++row) new_identities.insert(fresh->integer(row, 0));
-    std::vector<bool> counted(batch.size());
+    std::vector<bool> counted(identities.size());
     HistoryImportCounts counts;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (std::size_t i = 0; i < identities.size(); ++i) {
       // A message given twice in one batch counts once: its first copy takes the identity.
       counted[i] = new_identities.erase(identities[i]) == 1;
       ++(counted[i] ? counts.added : counts.already_known);
     }
-    // Rows come in key order, so that two nodes importing at once lock rows in the same order.
     HistoryRows summed = aggregate_history(batch, counted, max_together);
-    std::vector<HistoryRow>& rows = summed.rows;
-    if (auto ok = count_new_days(rows); !ok) return std::unexpected(ok.error());
+    std::vector<TextRow> rows;
+    rows.reserve(summed.rows.size());
+    for (const HistoryRow& row : summed.rows) {
+      rows.push_back({to_string(row.scope), batch.text(row.subject), batch.text(row.local),
+                      row_key_text(batch, row), &row});
+    }
+    // Rows go in in key order, so that two nodes importing at once lock rows in the same order.
+    std::sort(rows.begin(), rows.end(), [](const TextRow& a, const TextRow& b) {
+      return std::tie(a.scope, a.subject, a.key) < std::tie(b.scope, b.subject, b.key);
+    });
+    if (auto ok = count_new_days(summed, rows); !ok) return std::unexpected(ok.error());
     std::vector<std::string_view> scopes, subjects, keys, locals;
     std::vector<std::int64_t> messages, days, firsts, lasts;
-    for (const HistoryRow& row : rows) {
-      scopes.push_back(to_string(row.scope));
+    for (const TextRow& row : rows) {
+      scopes.push_back(row.scope);
       subjects.push_back(row.subject);
       keys.push_back(row.key);
       locals.push_back(row.local);
-      messages.push_back(row.messages);
+      messages.push_back(row.row->messages);
       days.push_back(row.new_days);
-      firsts.push_back(row.first_us);
-      lasts.push_back(row.last_us);
+      firsts.push_back(row.row->first_us);
+      lasts.push_back(row.row->last_us);
     }
     auto upserted = exec(
         "import history",
@@ -484,13 +501,13 @@ class PostgresqlStore final : public Store {
   }
 
   // Records each row's days and sets new_days to those the store did not have yet.
-  Result<void> count_new_days(std::vector<HistoryRow>& rows) {
+  Result<void> count_new_days(const HistoryRows& summed, std::vector<TextRow>& rows) {
     std::vector<std::int64_t> row_numbers, day_numbers;
     std::vector<std::string_view> scopes, subjects, keys;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      for (std::int64_t day : rows[i].days) {
+      for (std::int64_t day : summed.days_of(*rows[i].row)) {
         row_numbers.push_back(static_cast<std::int64_t>(i));
-        scopes.push_back(to_string(rows[i].scope));
+        scopes.push_back(rows[i].scope);
         subjects.push_back(rows[i].subject);
         keys.push_back(rows[i].key);
         day_numbers.push_back(day);

@@ -16,6 +16,7 @@
 
 #include "store/day_list.h"
 #include "store/sqlite_day_functions.h"
+#include "store/sqlite_import_rows.h"
 #include "store/store_internal.h"
 
 namespace sendguard::store_internal {
@@ -92,8 +93,88 @@ UPDATE history SET day_list = (SELECT sendguard_day_list(d.day) FROM history_day
   WHERE d.scope = history.scope AND d.subject = history.subject AND d.key = history.key);
 DROP TABLE history_days;
 )sql"},
+    // Rows keyed by text made the table (and every page an import rewrites) several times the
+    // size of its numbers: each distinct text is now stored once, and rows refer to it. Scopes
+    // are numbers too: 0 domain, 1 address, 2 sender-domain, 3 sender-address, 4 together, whose
+    // two addresses are key and key2. The days are counted from day_list when read.
+    {4, "mail history: texts stored once", R"sql(
+CREATE TABLE history_text (
+  id INTEGER PRIMARY KEY,
+  text TEXT NOT NULL UNIQUE
+) STRICT;
+INSERT INTO history_text (id, text) VALUES (0, '');
+INSERT OR IGNORE INTO history_text (text)
+  SELECT subject FROM history UNION SELECT local FROM history
+  UNION SELECT key FROM history WHERE scope <> 'together'
+  UNION SELECT substr(key, 1, instr(key, char(10)) - 1) FROM history WHERE scope = 'together'
+  UNION SELECT substr(key, instr(key, char(10)) + 1) FROM history WHERE scope = 'together';
+CREATE TABLE history_counts (
+  scope INTEGER NOT NULL,
+  subject INTEGER NOT NULL,
+  key INTEGER NOT NULL,
+  key2 INTEGER NOT NULL,
+  local INTEGER NOT NULL,
+  messages INTEGER NOT NULL,
+  first_us INTEGER NOT NULL,
+  last_us INTEGER NOT NULL,
+  day_list BLOB NOT NULL,
+  PRIMARY KEY (scope, subject, key, key2)
+) STRICT, WITHOUT ROWID;
+INSERT INTO history_counts
+  SELECT CASE h.scope WHEN 'domain' THEN 0 WHEN 'address' THEN 1 WHEN 'sender-domain' THEN 2
+           WHEN 'sender-address' THEN 3 ELSE 4 END,
+         s.id, k.id, k2.id, l.id, h.messages, h.first_us, h.last_us, h.day_list
+  FROM history h
+  JOIN history_text s ON s.text = h.subject
+  JOIN history_text l ON l.text = h.local
+  JOIN history_text k ON k.text = CASE WHEN h.scope = 'together'
+    THEN substr(h.key, 1, instr(h.key, char(10)) - 1) ELSE h.key END
+  JOIN history_text k2 ON k2.text = CASE WHEN h.scope = 'together'
+    THEN substr(h.key, instr(h.key, char(10)) + 1) ELSE '' END;
+DROP TABLE history;
+)sql"},
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
+
+// One row of an import with the store's numbers for its key, to sort them in the table's order.
+struct StoredRow {
+  std::int64_t subject, key, key2;
+  std::uint32_t row;  // in HistoryRows::rows
+  std::uint8_t scope;
+};
+
+// An import's rows in the table's order, as sendguard_import_rows reads them.
+class SummedRows final : public ImportRowSource {
+ public:
+  SummedRows(const HistoryRows& summed, std::span<const StoredRow> order,
+             const std::vector<std::int64_t>& text_ids)
+      : summed_(summed), order_(order), text_ids_(text_ids) {}
+
+  std::size_t size() const override { return order_.size(); }
+
+  void fill(std::size_t index, ImportRow& out) const override {
+    // The rows are read in key order, all over memory: ask for one a few steps ahead.
+    constexpr std::size_t kAhead = 16;
+    if (index + kAhead < order_.size())
+      __builtin_prefetch(&summed_.rows[order_[index + kAhead].row]);
+    const StoredRow& s = order_[index];
+    const HistoryRow& row = summed_.rows[s.row];
+    out.scope = s.scope;
+    out.subject = s.subject;
+    out.key = s.key;
+    out.key2 = s.key2;
+    out.local = text_ids_[row.local];
+    out.messages = row.messages;
+    out.first_us = row.first_us;
+    out.last_us = row.last_us;
+    encode_day_list(summed_.days_of(row), out.day_list);
+  }
+
+ private:
+  const HistoryRows& summed_;
+  std::span<const StoredRow> order_;
+  const std::vector<std::int64_t>& text_ids_;
+};
 
 // A prepared statement that finalizes itself. Values are always bound, never spliced into SQL.
 class Statement {
@@ -158,7 +239,8 @@ class SqliteStore final : public Store {
     // A history import touches keys all over the history's indexes: with SQLite's default 2 MB
     // page cache it spends most of its time in pread() and pwrite() of pages it just had.
     if (exec("PRAGMA cache_size = -65536") != SQLITE_OK) return failure("cache size");
-    if (register_day_functions(db_) != SQLITE_OK) return failure("register functions");
+    if (register_day_functions(db_) != SQLITE_OK || register_import_rows(db_) != SQLITE_OK)
+      return failure("register functions");
     return migrate();
   }
 
@@ -354,7 +436,7 @@ class SqliteStore final : public Store {
     return make_error(ErrorCode::kInvalidInput, "no quarantined message has the id " + id);
   }
 
-  Result<HistoryImportCounts> import_history(const std::vector<HistoryMessage>& batch,
+  Result<HistoryImportCounts> import_history(const HistoryBatch& batch,
                                              std::size_t max_together) override {
     if (auto ok = check_history_batch(batch); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
@@ -377,19 +459,32 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mutex_);
     Statement st;
     if (prepare(st, std::string(kSelectHistory) +
-                        " WHERE scope = ?1 AND subject = ?2 AND key = ?3") != SQLITE_OK) {
+                        " WHERE c.scope = ?1 AND c.subject = (SELECT id FROM history_text WHERE "
+                        "text = ?2) AND c.key = (SELECT id FROM history_text WHERE text = ?3) "
+                        "AND c.key2 = (SELECT id FROM history_text WHERE text = ?4)") !=
+        SQLITE_OK) {
       return failure("read history");
     }
     std::vector<HistoryStats> out;
     out.reserve(keys.size());
     for (const HistoryKey& k : keys) {
+      // A kTogether key is two addresses joined by a newline; every other key has key2 ''.
+      // (Never a null view: SQLite would bind it as NULL, which equals no text.)
+      std::string_view key = k.key, key2 = "";
+      if (k.scope == HistoryScope::kTogether) {
+        std::size_t newline = key.find('\n');
+        if (newline != std::string_view::npos) key2 = key.substr(newline + 1);
+        key = key.substr(0, newline);
+      }
       sqlite3_reset(st.get());
-      st.bind(1, to_string(k.scope));
-      st.bind(2, k.subject);
-      st.bind(3, k.key);
+      st.bind(1, std::int64_t{scope_code(k.scope)});
+      st.bind_in_place(2, k.subject);
+      st.bind_in_place(3, key);
+      st.bind_in_place(4, key2);
       int rc = sqlite3_step(st.get());
       if (rc == SQLITE_ROW) {
         out.push_back(history_stats(st));
+        out.back().key = k.key;
       } else if (rc == SQLITE_DONE) {
         out.push_back(HistoryStats{.key = k.key});
       } else {
@@ -403,12 +498,16 @@ class SqliteStore final : public Store {
     if (auto ok = check_history_query(query); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
     Statement st;
+    // A newline sorts before any character of an address, so ordering by the two addresses
+    // is ordering by the joined key.
     if (prepare(st, std::string(kSelectHistory) +
-                        " WHERE scope = ?1 AND subject = ?2 AND (?3 = '' OR local = ?3) AND "
-                        "days >= ?4 ORDER BY messages DESC, key LIMIT ?5") != SQLITE_OK) {
+                        " WHERE c.scope = ?1 AND c.subject = (SELECT id FROM history_text WHERE "
+                        "text = ?2) AND (?3 = '' OR l.text = ?3) AND "
+                        "sendguard_day_count(c.day_list) >= ?4 "
+                        "ORDER BY c.messages DESC, k.text, k2.text LIMIT ?5") != SQLITE_OK) {
       return failure("list history");
     }
-    st.bind(1, to_string(query.scope));
+    st.bind(1, std::int64_t{scope_code(query.scope)});
     st.bind(2, query.subject);
     st.bind(3, query.local);
     st.bind(4, query.min_days);
@@ -440,8 +539,29 @@ class SqliteStore final : public Store {
       "SELECT id, held_at_us, queue_id, message_id, sender, recipients, rule, reason, location, "
       "state, changed_at_us, changed_by FROM quarantine";
 
+  // The key is joined again from its two addresses for kTogether (key2 is '' otherwise).
   static constexpr std::string_view kSelectHistory =
-      "SELECT key, local, messages, days, first_us, last_us FROM history";
+      "SELECT CASE WHEN c.scope = 4 THEN k.text || char(10) || k2.text ELSE k.text END, l.text, "
+      "c.messages, sendguard_day_count(c.day_list), c.first_us, c.last_us "
+      "FROM history_counts c JOIN history_text k ON k.id = c.key "
+      "JOIN history_text k2 ON k2.id = c.key2 JOIN history_text l ON l.id = c.local";
+
+  // The number a scope is stored as (migration 4).
+  static std::uint8_t scope_code(HistoryScope scope) {
+    switch (scope) {
+      case HistoryScope::kDomain:
+        return 0;
+      case HistoryScope::kAddress:
+        return 1;
+      case HistoryScope::kSenderDomain:
+        return 2;
+      case HistoryScope::kSenderAddress:
+        return 3;
+      case HistoryScope::kTogether:
+        return 4;
+    }
+    return 0;
+  }
 
   static HistoryStats history_stats(const Statement& st) {
     return {st.text(0),
@@ -454,20 +574,21 @@ class SqliteStore final : public Store {
 
   // Marks the messages no earlier import counted, then adds their rows. Call with mutex_ held,
   // inside a transaction.
-  Result<HistoryImportCounts> import_in_transaction(const std::vector<HistoryMessage>& batch,
+  Result<HistoryImportCounts> import_in_transaction(const HistoryBatch& batch,
                                                     std::size_t max_together) {
     Statement seen;
     if (prepare(seen, "INSERT OR IGNORE INTO history_seen (identity) VALUES (?1)") != SQLITE_OK)
       return failure("import history");
     // Keys go in in index order: neighbouring inserts then land on pages just touched, where
     // random order would fetch a page of a large table for nearly every key.
+    const auto& messages = batch.messages();
     std::vector<std::pair<std::int64_t, std::size_t>> order;
-    order.reserve(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i)
-      order.emplace_back(stored_identity(batch[i].identity), i);
+    order.reserve(messages.size());
+    for (std::size_t i = 0; i < messages.size(); ++i)
+      order.emplace_back(stored_identity(messages[i].identity), i);
     std::stable_sort(order.begin(), order.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<bool> counted(batch.size());
+    std::vector<bool> counted(messages.size());
     HistoryImportCounts counts;
     for (const auto& [identity, i] : order) {
       sqlite3_reset(seen.get());
@@ -477,34 +598,82 @@ class SqliteStore final : public Store {
       ++(counted[i] ? counts.added : counts.already_known);
     }
     HistoryRows summed = aggregate_history(batch, counted, max_together);
+    auto text_ids = stored_text_ids(batch, summed.rows);
+    if (!text_ids) return std::unexpected(text_ids.error());
+    const std::vector<std::int64_t>& id = *text_ids;
+    // Rows go in in the primary key's order, for the same reason as the identities.
+    HugeVector<StoredRow> stored;
+    stored.reserve(summed.rows.size());
+    for (std::uint32_t r = 0; r < summed.rows.size(); ++r) {
+      const HistoryRow& row = summed.rows[r];
+      stored.push_back({id[row.subject], id[row.key], id[row.key2], r, scope_code(row.scope)});
+    }
+    std::sort(stored.begin(), stored.end(), [](const StoredRow& a, const StoredRow& b) {
+      return std::tie(a.scope, a.subject, a.key, a.key2) <
+             std::tie(b.scope, b.subject, b.key, b.key2);
+    });
+    // An existing row's day list is merged once, in the UPDATE; the count is taken when read.
+    SummedRows import(summed, stored, id);
     Statement upsert;
     if (prepare(upsert,
-                "INSERT INTO history (scope, subject, key, local, messages, days, first_us, "
-                "last_us, day_list) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-                "ON CONFLICT (scope, subject, key) DO UPDATE SET "
+                "INSERT INTO history_counts (scope, subject, key, key2, local, messages, "
+                "first_us, last_us, day_list) SELECT scope, subject, key, key2, local, messages, "
+                "first_us, last_us, day_list FROM sendguard_import_rows(?1) WHERE true "
+                "ON CONFLICT (scope, subject, key, key2) DO UPDATE SET "
                 "messages = messages + excluded.messages, "
-                "days = sendguard_day_count(sendguard_day_union(day_list, excluded.day_list)), "
                 "day_list = sendguard_day_union(day_list, excluded.day_list), "
                 "first_us = min(first_us, excluded.first_us), "
-                "last_us = max(last_us, excluded.last_us)") != SQLITE_OK) {
+                "last_us = max(last_us, excluded.last_us)") != SQLITE_OK ||
+        bind_import_rows(upsert.get(), 1, &import) != SQLITE_OK ||
+        sqlite3_step(upsert.get()) != SQLITE_DONE) {
       return failure("import history");
     }
-    std::string day_list;
-    for (const HistoryRow& row : summed.rows) {
-      day_list = encode_day_list(row.days);
-      sqlite3_reset(upsert.get());
-      upsert.bind_in_place(1, to_string(row.scope));
-      upsert.bind_in_place(2, row.subject);
-      upsert.bind_in_place(3, row.key);
-      upsert.bind_in_place(4, row.local);
-      upsert.bind(5, row.messages);
-      upsert.bind(6, static_cast<std::int64_t>(row.days.size()));
-      upsert.bind(7, row.first_us);
-      upsert.bind(8, row.last_us);
-      upsert.bind_blob_in_place(9, day_list);
-      if (sqlite3_step(upsert.get()) != SQLITE_DONE) return failure("import history");
-    }
     return counts;
+  }
+
+  // The history_text id of every text of `batch` that `rows` use (-1 for the others), adding
+  // the texts the store does not have yet. Call inside the import's transaction.
+  Result<std::vector<std::int64_t>> stored_text_ids(const HistoryBatch& batch,
+                                                    std::span<const HistoryRow> rows) {
+    std::vector<std::int64_t> id(batch.text_count(), -1);
+    std::vector<HistoryBatch::TextId> used;
+    auto use = [&](HistoryBatch::TextId t) {
+      if (id[t] == -1) {
+        id[t] = -2;
+        used.push_back(t);
+      }
+    };
+    id[HistoryBatch::kEmptyText] = 0;  // migration 4 put '' at 0
+    for (const HistoryRow& row : rows) {
+      use(row.subject);
+      use(row.key);
+      use(row.key2);
+      use(row.local);
+    }
+    // In text order, the unique index is walked from one end to the other.
+    std::sort(used.begin(), used.end(), [&](HistoryBatch::TextId a, HistoryBatch::TextId b) {
+      return batch.text(a) < batch.text(b);
+    });
+    Statement find, add;
+    if (prepare(find, "SELECT id FROM history_text WHERE text = ?1") != SQLITE_OK ||
+        prepare(add, "INSERT INTO history_text (text) VALUES (?1)") != SQLITE_OK) {
+      return failure("import history");
+    }
+    for (HistoryBatch::TextId t : used) {
+      sqlite3_reset(find.get());
+      find.bind_in_place(1, batch.text(t));
+      int rc = sqlite3_step(find.get());
+      if (rc == SQLITE_ROW) {
+        id[t] = find.integer(0);
+        continue;
+      }
+      if (rc != SQLITE_DONE) return failure("import history");
+      sqlite3_reset(add.get());
+      add.bind_in_place(1, batch.text(t));
+      if (sqlite3_step(add.get()) != SQLITE_DONE) return failure("import history");
+      id[t] = sqlite3_last_insert_rowid(db_);
+    }
+    return id;
   }
 
   Result<std::vector<QuarantineEntry>> read_entries(Statement& st, std::string_view what) {

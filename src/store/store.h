@@ -22,11 +22,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/error.h"
+#include "store/text_pool.h"
 
 namespace sendguard {
 
@@ -119,6 +121,56 @@ struct HistoryMessage {
   std::vector<HistoryRecipient> recipients;
 };
 
+// Messages on their way into the history, with every distinct text (sender, address, domain,
+// local part) stored once and referred to by number: a gigabyte of log names a few hundred
+// thousand addresses millions of times, and summing numbers is what makes a large import fast.
+// The numbers mean something only within one batch.
+class HistoryBatch {
+ public:
+  using TextId = TextPool::Id;
+  static constexpr TextId kEmptyText = 0;  // "", always present
+
+  struct Recipient {
+    TextId address, domain, local;
+  };
+  struct Message {
+    std::uint64_t identity;  // as HistoryMessage::identity
+    std::int64_t time_us;    // microseconds since 1970-01-01 UTC
+    TextId sender;           // kEmptyText for bounces
+    std::uint32_t first_recipient, recipient_count;  // a run of recipients()
+  };
+
+  HistoryBatch() { clear(); }
+
+  // The number of `text` in this batch, adding it when new.
+  TextId intern(std::string_view text) { return texts_.intern(text); }
+  std::string_view text(TextId id) const { return texts_.text(id); }
+  std::size_t text_count() const { return texts_.size(); }
+
+  // Adds a message whose texts are interned already.
+  void add(std::uint64_t identity, std::chrono::system_clock::time_point time, TextId sender,
+           std::span<const Recipient> recipients);
+  // Adds a message, interning its texts.
+  void add(const HistoryMessage& message);
+
+  const std::vector<Message>& messages() const { return messages_; }
+  std::span<const Recipient> recipients(const Message& message) const {
+    return std::span(recipients_).subspan(message.first_recipient, message.recipient_count);
+  }
+  std::size_t size() const { return messages_.size(); }
+  bool empty() const { return messages_.empty(); }
+  // About how many bytes the batch holds, to bound it.
+  std::size_t memory_bytes() const;
+  void clear();
+
+ private:
+  TextPool texts_;
+  std::vector<Message> messages_;
+  std::vector<Recipient> recipients_;
+};
+
+HistoryBatch make_history_batch(const std::vector<HistoryMessage>& messages);
+
 struct HistoryImportCounts {
   std::size_t added = 0;          // messages counted now
   std::size_t already_known = 0;  // messages an earlier import counted already
@@ -173,8 +225,12 @@ class Store {
   // message adds to its recipients' kDomain and kAddress keys and its sender's kSenderDomain
   // and kSenderAddress keys, and, when it has 2 to `max_together` recipients, to kTogether for
   // every pair of them. Several processes or nodes may import at once.
-  virtual Result<HistoryImportCounts> import_history(const std::vector<HistoryMessage>& batch,
+  virtual Result<HistoryImportCounts> import_history(const HistoryBatch& batch,
                                                      std::size_t max_together) = 0;
+  Result<HistoryImportCounts> import_history(const std::vector<HistoryMessage>& messages,
+                                             std::size_t max_together) {
+    return import_history(make_history_batch(messages), max_together);
+  }
   // The statistics of each key, in the order asked; a key never seen has messages == 0.
   virtual Result<std::vector<HistoryStats>> history(const std::vector<HistoryKey>& keys) = 0;
   // The keys of one scope (and subject) that `query` selects, most messages first.
@@ -189,7 +245,7 @@ class Store {
 
 // The schema versions this build creates and understands, per backend: a change that only one
 // backend's layout needs is a migration of that backend alone.
-inline constexpr int kSqliteSchemaVersion = 3;
+inline constexpr int kSqliteSchemaVersion = 4;
 inline constexpr int kPostgresqlSchemaVersion = 2;
 
 // Opens (creating and migrating as needed) the store `options` describe. Fails with kConfig for

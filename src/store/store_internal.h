@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/huge_pages.h"
 #include "store/store.h"
 
 namespace sendguard::store_internal {
@@ -50,36 +51,35 @@ std::string stored_details(const AuditRecord& record);
 
 // ---- History (see Store::import_history) ----
 
-// One key's share of an import: what its messages add, and on which days. The texts point into
-// the batch given to aggregate_history() or into the HistoryRows that holds the row.
+// One key's share of an import: what its messages add, and on which days. Texts are the
+// batch's numbers (HistoryBatch::TextId); a kTogether key is the pair (key, key2) with the
+// smaller address first, every other key has key2 == kEmptyText.
 struct HistoryRow {
   HistoryScope scope;
-  std::string_view subject, key, local;
+  HistoryBatch::TextId subject, key, key2, local;
+  std::uint32_t days_begin = 0, days_count = 0;  // a run of HistoryRows::days
   std::int64_t messages = 0;
   std::int64_t first_us = 0, last_us = 0;
-  std::span<const std::int64_t> days;  // UTC days since 1970-01-01, ascending; none for kTogether
-  std::int64_t new_days = 0;           // filled by the backend: days the store did not have yet
 };
 
-// The rows of one import, in the order of the history's primary key (scope name, subject,
-// key), with the storage their views need besides the batch. Moving keeps the views valid.
+// The rows of one import, with their days.
 struct HistoryRows {
-  std::vector<HistoryRow> rows;
-  std::vector<std::int64_t> days;      // every row's days, one run per row
-  std::deque<std::string> pair_keys;   // kTogether keys, "a\nb" with a < b
+  HugeVector<HistoryRow> rows;
+  HugeVector<std::int64_t> days;  // every row's days, ascending, one run per row; none for kTogether
 
-  HistoryRows() = default;
-  HistoryRows(HistoryRows&&) = default;
-  HistoryRows& operator=(HistoryRows&&) = default;
-  HistoryRows(const HistoryRows&) = delete;
-  HistoryRows& operator=(const HistoryRows&) = delete;
+  std::span<const std::int64_t> days_of(const HistoryRow& row) const {
+    return std::span(days).subspan(row.days_begin, row.days_count);
+  }
 };
 
-// The rows the messages of `batch` that `counted` selects add up to, sorted: a recipient given
-// twice in one message counts once. `batch` must outlive the result.
-HistoryRows aggregate_history(const std::vector<HistoryMessage>& batch,
-                              const std::vector<bool>& counted, std::size_t max_together);
-Result<void> check_history_batch(const std::vector<HistoryMessage>& batch);
+// The rows the messages of `batch` that `counted` selects add up to, in no particular order: a
+// recipient given twice in one message counts once.
+HistoryRows aggregate_history(const HistoryBatch& batch, const std::vector<bool>& counted,
+                              std::size_t max_together);
+// A row's key as the history shows it: the text, or for kTogether the two addresses joined by
+// a newline.
+std::string row_key_text(const HistoryBatch& batch, const HistoryRow& row);
+Result<void> check_history_batch(const HistoryBatch& batch);
 Result<void> check_history_keys(const std::vector<HistoryKey>& keys);
 Result<void> check_history_query(const HistoryQuery& query);
 // The identity digest as both backends store it: a signed 64-bit integer with the same bits.

@@ -15,9 +15,11 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace sendguard {
@@ -789,6 +791,101 @@ TEST_P(StoreTest, HistoryKeepsAwkwardKeysExactly) {
   EXPECT_FALSE(store->import_history({sent(99, at(0), "bad\xff", {"x@example.net"})}, 8));
 }
 
+std::int64_t microseconds_since_epoch(system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+}
+
+// The summing is checked against a plain model of what each key should hold: a few hundred
+// messages with repeats, several recipients at one domain, repeated identities, imported in
+// parts of different sizes, so that keys meet again across parts and within one.
+TEST_P(StoreTest, HistoryAgreesWithAPlainModelHoweverTheImportIsCut) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  std::vector<HistoryMessage> messages;
+  std::uint64_t state = 12345;
+  auto next = [&](std::uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  for (std::uint64_t i = 0; i < 400; ++i) {
+    std::vector<std::string> to;
+    for (std::uint64_t r = 0, n = 1 + next(4); r < n; ++r)
+      to.push_back("u" + std::to_string(next(12)) + "@d" + std::to_string(next(5)) + ".example");
+    // Every tenth message repeats an earlier identity: it must not count again.
+    std::uint64_t identity = i % 10 == 9 ? i - 5 : i;
+    messages.push_back(sent(identity, at(static_cast<std::int64_t>(next(20)) * kDay / 3),
+                            "s" + std::to_string(next(4)) + "@example.org", to));
+  }
+  struct Expected {
+    std::int64_t messages = 0;
+    std::set<std::int64_t> days;
+    std::int64_t first = INT64_MAX, last = INT64_MIN;
+  };
+  std::map<std::tuple<HistoryScope, std::string, std::string>, Expected> model;
+  std::set<std::uint64_t> counted;
+  for (const HistoryMessage& m : messages) {
+    if (!counted.insert(m.identity).second) continue;
+    std::int64_t us = microseconds_since_epoch(m.time);
+    std::int64_t day = us / (kDay * 1'000'000);
+    std::set<std::string> addresses, domains;
+    for (const HistoryRecipient& r : m.recipients) {
+      addresses.insert(r.address);
+      domains.insert(r.domain);
+    }
+    auto count = [&](HistoryScope scope, const std::string& subject, const std::string& key,
+                     bool days) {
+      Expected& e = model[{scope, subject, key}];
+      ++e.messages;
+      if (days) e.days.insert(day);
+      e.first = std::min(e.first, us);
+      e.last = std::max(e.last, us);
+    };
+    for (const std::string& a : addresses) {
+      count(HistoryScope::kAddress, "", a, true);
+      count(HistoryScope::kSenderAddress, m.sender, a, true);
+      for (const std::string& b : addresses)
+        if (a < b) count(HistoryScope::kTogether, m.sender, a + "\n" + b, false);
+    }
+    for (const std::string& d : domains) {
+      count(HistoryScope::kDomain, "", d, true);
+      count(HistoryScope::kSenderDomain, m.sender, d, true);
+    }
+  }
+  std::size_t begin = 0;
+  for (std::size_t part : {1, 7, 50, 2, 140, 200}) {
+    std::size_t end = std::min(messages.size(), begin + part);
+    std::vector<HistoryMessage> slice(messages.begin() + static_cast<std::ptrdiff_t>(begin),
+                                      messages.begin() + static_cast<std::ptrdiff_t>(end));
+    ASSERT_TRUE(store->import_history(slice, 8));
+    begin = end;
+  }
+  ASSERT_EQ(begin, messages.size());
+  EXPECT_EQ(store->history_size().value_or(-1), static_cast<std::int64_t>(counted.size()));
+  std::vector<HistoryKey> keys;
+  for (const auto& [key, expected] : model)
+    keys.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key)});
+  auto got = store->history(keys);
+  ASSERT_TRUE(got) << got.error().message;
+  ASSERT_EQ(got->size(), keys.size());
+  std::size_t i = 0;
+  for (const auto& [key, expected] : model) {
+    const HistoryStats& stats = (*got)[i++];
+    SCOPED_TRACE(std::string(to_string(std::get<0>(key))) + " " + std::get<1>(key) + " " +
+                 std::get<2>(key));
+    EXPECT_EQ(stats.key, std::get<2>(key));
+    EXPECT_EQ(stats.messages, expected.messages);
+    EXPECT_EQ(stats.days, static_cast<std::int64_t>(expected.days.size()));
+    EXPECT_EQ(microseconds_since_epoch(stats.first_seen), expected.first);
+    EXPECT_EQ(microseconds_since_epoch(stats.last_seen), expected.last);
+  }
+  // And the lists hold exactly the model's keys of each scope.
+  auto listed = store->history_list({HistoryScope::kDomain, "", "", 0, 0});
+  ASSERT_TRUE(listed);
+  std::size_t domain_keys = 0;
+  for (const auto& [key, expected] : model) domain_keys += std::get<0>(key) == HistoryScope::kDomain;
+  EXPECT_EQ(listed->size(), domain_keys);
+}
+
 TEST_P(StoreTest, RacingHistoryImportsCountEachMessageOnce) {
   std::vector<HistoryMessage> batch;
   for (std::uint64_t id = 1; id <= 200; ++id) {
@@ -922,7 +1019,7 @@ TEST(SqliteHistoryMigrationTest, ADamagedDayListStopsTheImportWithAClearError) {
   ASSERT_TRUE(store) << store.error().message;
   ASSERT_TRUE((*store)->import_history({sent(1, at(0), "a@example.org", {"x@p.example"})}, 8));
   // A truncated varint where the domain's days should be.
-  run_sqlite(o.sqlite_path, "UPDATE history SET day_list = x'80' WHERE scope = 'domain'");
+  run_sqlite(o.sqlite_path, "UPDATE history_counts SET day_list = x'80' WHERE scope = 0");
   auto damaged =
       (*store)->import_history({sent(2, at(kDay), "a@example.org", {"x@p.example"})}, 8);
   ASSERT_FALSE(damaged);
