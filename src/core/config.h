@@ -111,6 +111,16 @@ struct GatewayConfig {
   int mta_timeout_s = 60;              // silence from the MTA before the connection is dropped
   std::string postfix_config_dir = "/etc/postfix";  // where held mail is released (postsuper -c)
   std::string postsuper = "/usr/sbin/postsuper";
+  // A release or discard still under way (state releasing) after this many seconds is taken to
+  // have been cut short (a crash, a lost connection): the next `quarantine release` or
+  // `discard` of it asks the hold queue what became of the message and finishes the job.
+  int stale_release_s = 600;
+  // When drop-recipient removes a recipient at the end of the message, the sender is told by a
+  // short notice submitted with this command (no shell; the notice on its standard input,
+  // recipient in its To header). It must send from the null sender so that the notice cannot
+  // bounce back. Empty: no notices.
+  std::vector<std::string> sender_notice_command = {"/usr/sbin/sendmail", "-t", "-oi", "-f", "<>"};
+  std::string sender_notice_from = "postmaster";  // the notice's From header
 };
 
 // The mail history (history/): what it learns and when it speaks up.

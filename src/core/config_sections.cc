@@ -256,7 +256,8 @@ Result<void> parse_gateway_section(const std::string& source, const YAML::Node& 
   if (auto ok =
           check_keys(source, node, "gateway.",
                      {"listen", "socket_mode", "state_dir", "on_failure", "rcpt_time_limit_ms",
-                      "message_time_limit_ms", "mta_timeout_s", "postfix_config_dir", "postsuper"});
+                      "message_time_limit_ms", "mta_timeout_s", "postfix_config_dir", "postsuper",
+                      "stale_release_s", "sender_notice_command", "sender_notice_from"});
       !ok) {
     return ok;
   }
@@ -273,8 +274,24 @@ Result<void> parse_gateway_section(const std::string& source, const YAML::Node& 
                          out.mta_timeout_s),
         read_string(source, node["postfix_config_dir"], "gateway.postfix_config_dir",
                     out.postfix_config_dir),
-        read_string(source, node["postsuper"], "gateway.postsuper", out.postsuper)}) {
+        read_string(source, node["postsuper"], "gateway.postsuper", out.postsuper),
+        read_number<int>(source, node["stale_release_s"], "gateway.stale_release_s", 10, 604'800,
+                         out.stale_release_s),
+        read_string(source, node["sender_notice_from"], "gateway.sender_notice_from",
+                    out.sender_notice_from)}) {
     if (!ok) return ok;
+  }
+  if (node["sender_notice_command"]) {
+    auto command =
+        string_list(source, node["sender_notice_command"], "gateway.sender_notice_command");
+    if (!command) return std::unexpected(command.error());
+    if (!command->empty() && !command->front().starts_with("/")) {
+      return std::unexpected(
+          config_error(source, node["sender_notice_command"], "gateway.sender_notice_command",
+                       "the program must be an absolute path (no shell runs it), got \"" +
+                           command->front() + "\""));
+    }
+    out.sender_notice_command = std::move(*command);
   }
   if (!out.listen.starts_with("inet:") && !out.listen.starts_with("inet6:") &&
       !out.listen.starts_with("unix:") && !out.listen.starts_with("local:")) {

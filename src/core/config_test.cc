@@ -182,6 +182,9 @@ TEST_F(ConfigTest, DefaultPolicyHasTheShippedRules) {
   EXPECT_EQ(config->policy.rules.front().action, "reject");
   EXPECT_EQ(config->policy.mode, "enforce");
   EXPECT_EQ(config->gateway.on_failure, "tempfail");
+  EXPECT_EQ(config->gateway.sender_notice_command,
+            (std::vector<std::string>{"/usr/sbin/sendmail", "-t", "-oi", "-f", "<>"}));
+  EXPECT_EQ(config->gateway.stale_release_s, 600);
   EXPECT_EQ(config->store.backend, "sqlite");
 }
 
@@ -205,6 +208,9 @@ gateway:
   socket_mode: "0666"
   state_dir: state
   on_failure: accept
+  stale_release_s: 120
+  sender_notice_command: [/usr/sbin/sendmail, -C, /etc/postfix-out, -t, -oi, -f, "<>"]
+  sender_notice_from: "Mail guard <postmaster@example.org>"
 store:
   backend: postgresql
   postgresql_dsn: "host=127.0.0.1 dbname=sendguard"
@@ -224,6 +230,11 @@ store:
   EXPECT_EQ(config->gateway.state_dir, (dir_ / "state").string());
   EXPECT_EQ(config->gateway.on_failure, "accept");
   EXPECT_EQ(config->gateway.socket_mode, 0666);
+  EXPECT_EQ(config->gateway.stale_release_s, 120);
+  EXPECT_EQ(config->gateway.sender_notice_command,
+            (std::vector<std::string>{"/usr/sbin/sendmail", "-C", "/etc/postfix-out", "-t", "-oi",
+                                      "-f", "<>"}));
+  EXPECT_EQ(config->gateway.sender_notice_from, "Mail guard <postmaster@example.org>");
   EXPECT_EQ(config->store.backend, "postgresql");
 }
 
@@ -246,6 +257,9 @@ TEST_F(ConfigTest, PolicyMistakesAreNamedWithTheirLine) {
       {"version: 1\ngateway:\n  on_failure: maybe\n", "gateway.on_failure"},
       {"version: 1\ngateway:\n  socket_mode: rw-rw----\n", "gateway.socket_mode"},
       {"version: 1\ngateway:\n  socket_mode: \"01777\"\n", "gateway.socket_mode"},
+      {"version: 1\ngateway:\n  sender_notice_command: [sendmail, -t]\n",
+       ":3: gateway.sender_notice_command"},
+      {"version: 1\ngateway:\n  stale_release_s: 0\n", "gateway.stale_release_s"},
       {"version: 1\nstore:\n  backend: postgresql\n", "store.postgresql_dsn"},
       {"version: 1\npolicy:\n  rules:\n    - id: a\n      when: { finding: { min_count: 2 } }\n    "
        "  action: tag\n",

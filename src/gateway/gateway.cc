@@ -1,6 +1,7 @@
 #include "gateway/gateway.h"
 
 #include <spdlog/spdlog.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -90,6 +91,14 @@ Result<std::unique_ptr<Gateway>> Gateway::open_with_store(
     gateway->recorder_ = std::make_unique<HistoryRecorder>(*gateway->store_,
                                                            *gateway->history_keys_, config.history);
   }
+  if (!config.gateway.sender_notice_command.empty()) {
+    SenderNotifierOptions options;
+    options.command = config.gateway.sender_notice_command;
+    options.from = config.gateway.sender_notice_from;
+    gateway->notifier_ =
+        std::make_unique<SenderNotifier>(std::move(options), gateway->counters_.sender_notices,
+                                         gateway->counters_.sender_notices_failed);
+  }
   spdlog::info("{} known domains learned from the history",
                learned->recipients.known_domains.size() - config.recipients.known_domains.size());
   return gateway;
@@ -97,6 +106,29 @@ Result<std::unique_ptr<Gateway>> Gateway::open_with_store(
 
 void Gateway::flush_history() {
   if (recorder_) recorder_->flush();
+}
+
+void Gateway::flush_notices() {
+  if (notifier_) notifier_->flush();
+}
+
+// At RCPT time the 550 reply tells the sender; at the end of the message only a notice can.
+void Gateway::notify_sender(const Transaction& transaction, const Evaluation& evaluation,
+                            const std::vector<DroppedRecipient>& dropped) {
+  if (!notifier_ || dropped.empty()) return;
+  std::string sender = bare_address(transaction.sender);
+  if (auto refusal = notice_refusal(sender, evaluation.report.headers)) {
+    spdlog::info("{}: not telling the sender about the removed recipient(s): {}",
+                 or_dash(transaction.queue_id), *refusal);
+    return;
+  }
+  SenderNotice notice;
+  notice.sender = std::move(sender);
+  notice.subject = evaluation.report.subject;
+  notice.message_id = evaluation.report.message_id;
+  notice.queue_id = transaction.queue_id;
+  notice.dropped = dropped;
+  notifier_->send(std::move(notice));
 }
 
 RcptOutcome Gateway::fail_rcpt(const Transaction& transaction, const std::string& why) {
@@ -329,15 +361,20 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
       outcome.add_headers.emplace_back("X-Sendguard-Quarantine-Id", *id);
       break;
     }
-    case Action::kDropRecipient:
+    case Action::kDropRecipient: {
+      std::vector<DroppedRecipient> dropped;
       for (std::size_t i = 0; i < decision.recipients.size() && i < transaction.recipients.size();
            ++i) {
-        if (decision.recipients[i].action == Action::kDropRecipient) {
+        const RecipientDecision& d = decision.recipients[i];
+        if (d.action == Action::kDropRecipient) {
           outcome.remove_recipients.push_back(transaction.recipients[i]);
           counters_.recipients_dropped.fetch_add(1);
+          dropped.push_back({bare_address(transaction.recipients[i]), d.rule, d.reason});
         }
       }
+      notify_sender(transaction, evaluation, dropped);
       break;
+    }
     case Action::kTag:
       counters_.tagged.fetch_add(1);
       break;
@@ -348,9 +385,17 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
       decision.action == Action::kDropRecipient) {
     outcome.add_headers.insert(outcome.add_headers.end(), decision.add_headers.begin(),
                                decision.add_headers.end());
-    if (!decision.subject_prefix.empty() && !report.subject.starts_with(decision.subject_prefix)) {
-      outcome.new_subject = encode_header_text(decision.subject_prefix + " " + report.subject);
+    for (const std::string& name : decision.remove_headers) {
+      int occurrences = 0;
+      for (const auto& header : report.headers)
+        occurrences += strcasecmp(header.first.c_str(), name.c_str()) == 0;
+      for (int i = occurrences; i >= 1; --i) outcome.remove_headers.emplace_back(name, i);
     }
+    std::string subject = decision.subject_without_override.value_or(report.subject);
+    if (!decision.subject_prefix.empty() && !subject.starts_with(decision.subject_prefix)) {
+      subject = subject.empty() ? decision.subject_prefix : decision.subject_prefix + " " + subject;
+    }
+    if (subject != report.subject) outcome.new_subject = encode_header_text(subject);
   }
   return outcome;
 }

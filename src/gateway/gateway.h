@@ -22,6 +22,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "gateway/sender_notice.h"
 #include "guard/guard.h"
 #include "history/history_keys.h"
 #include "history/recorder.h"
@@ -37,6 +38,8 @@ struct GatewayCounters {
   std::atomic<std::uint64_t> overrides{0};
   std::atomic<std::uint64_t> monitored{0};  // monitor mode: would have acted
   std::atomic<std::uint64_t> failed_open{0}, failed_closed{0};
+  // Notices to senders whose recipients were dropped at the end of the message.
+  std::atomic<std::uint64_t> sender_notices{0}, sender_notices_failed{0};
 };
 
 // What the MTA is told about one recipient at RCPT time.
@@ -53,9 +56,12 @@ struct MessageOutcome {
   std::string reply;                                             // reject, tempfail
   std::vector<std::pair<std::string, std::string>> add_headers;  // name, value
   std::optional<std::string> new_subject;                        // replaces the Subject
-  std::vector<std::string> remove_recipients;                    // as the MTA gave them
-  std::optional<std::string> quarantine_reason;                  // hold: in the MTA's hold queue
-  std::string quarantine_id;                                     // the store's id for it
+  // Headers to delete: name and 1-based occurrence, last occurrence first so that deleting one
+  // never renumbers the next (the sender's override confirmation is not for the recipients).
+  std::vector<std::pair<std::string, int>> remove_headers;
+  std::vector<std::string> remove_recipients;    // as the MTA gave them
+  std::optional<std::string> quarantine_reason;  // hold: in the MTA's hold queue
+  std::string quarantine_id;                     // the store's id for it
 };
 
 // One SMTP transaction as the front-end saw it.
@@ -87,6 +93,8 @@ class Gateway {
   Store& store() { return *store_; }
   // Writes the history still queued (tests; the destructor does it too).
   void flush_history();
+  // Waits until the sender notices queued so far were sent or failed (tests).
+  void flush_notices();
 
  private:
   Gateway() = default;
@@ -95,6 +103,8 @@ class Gateway {
   MessageOutcome apply(const Transaction& transaction, const Evaluation& evaluation);
   void record_delivery(const Transaction& transaction, const Evaluation& evaluation,
                        const MessageOutcome& outcome);
+  void notify_sender(const Transaction& transaction, const Evaluation& evaluation,
+                     const std::vector<DroppedRecipient>& dropped);
 
   GatewayConfig config_;
   std::string node_;
@@ -106,6 +116,8 @@ class Gateway {
   std::unique_ptr<HistorySignals> signals_;
   std::unique_ptr<HistoryRecorder> recorder_;  // none when history.record is false
   GatewayCounters counters_;
+  // After the counters, which it counts in: destroyed first, once its last notice went out.
+  std::unique_ptr<SenderNotifier> notifier_;  // none when gateway.sender_notice_command is empty
 };
 
 // The state directory a command uses: --state-dir when given, else gateway.state_dir.

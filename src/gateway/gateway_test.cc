@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <utility>
 
 namespace sendguard {
@@ -30,6 +32,10 @@ class UnavailableStore : public Store {
   }
   Result<bool> transition(const std::string&, QuarantineState, QuarantineState,
                           const std::string&) override {
+    return down();
+  }
+  Result<bool> take_over_claim(const std::string&, std::chrono::system_clock::time_point,
+                               const std::string&) override {
     return down();
   }
   Result<HistoryImportCounts> import_history(const HistoryBatch&, std::size_t) override {
@@ -66,6 +72,8 @@ class GatewayTest : public ::testing::Test {
     config_.policy.internal_domains = {"example.org"};
     config_.gateway.state_dir = dir_.string();
     config_.gateway.postfix_config_dir = "/etc/postfix-test";
+    // Tests that want sender notices name a command of their own; none reaches a real MTA.
+    config_.gateway.sender_notice_command = {};
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -218,6 +226,134 @@ TEST_F(GatewayTest, DropRecipientRemovesOnlyTheOffendingOne) {
       transaction({"<bob@army.mil>", "<eve@elsewhere.net>"}), message("Hi", "Lunch?"));
   EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
   EXPECT_EQ(outcome.remove_recipients, std::vector<std::string>{"<eve@elsewhere.net>"});
+}
+
+// What the fake submission command received, notices separated by "=== notice ===" lines.
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class DropRecipientNoticeTest : public GatewayTest {
+ protected:
+  void SetUp() override {
+    GatewayTest::SetUp();
+    RuleConfig drop;
+    drop.id = "no-new-domains";
+    drop.recipient = {"new"};
+    drop.action = "drop-recipient";
+    config_.policy.rules = {drop};
+    submitted_ = dir_ / "submitted";
+    config_.gateway.sender_notice_command = {
+        "/bin/sh", "-c", "{ echo '=== notice ==='; cat; } >> '" + submitted_.string() + "'"};
+  }
+  fs::path submitted_;
+};
+
+TEST_F(DropRecipientNoticeTest, TheSenderIsToldWhichRecipientWasRemovedAndWhy) {
+  auto gateway = open();
+  MessageOutcome outcome = gateway->on_message(
+      transaction({"<bob@army.mil>", "<eve@elsewhere.net>"}), message("Lunch plans", "Lunch?"));
+  EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
+  EXPECT_EQ(outcome.remove_recipients, std::vector<std::string>{"<eve@elsewhere.net>"});
+  gateway->flush_notices();
+  std::string notice = read_file(submitted_);
+  EXPECT_NE(notice.find("\nTo: <alice@example.org>\n"), std::string::npos) << notice;
+  EXPECT_NE(notice.find("\nAuto-Submitted: auto-replied\n"), std::string::npos) << notice;
+  EXPECT_NE(notice.find("Subject: Not delivered to eve@elsewhere.net: Lunch plans"),
+            std::string::npos)
+      << notice;
+  EXPECT_NE(notice.find("Rule: no-new-domains"), std::string::npos) << notice;
+  EXPECT_NE(notice.find("elsewhere.net is not among the domains your organisation writes to"),
+            std::string::npos)
+      << notice;
+  EXPECT_NE(notice.find("Message-ID: <m1@example.org>"), std::string::npos) << notice;
+  EXPECT_NE(notice.find("Queue id:   4XyZ12"), std::string::npos) << notice;
+  EXPECT_EQ(notice.find("bob@army.mil"), std::string::npos) << "only the removed one: " << notice;
+  EXPECT_EQ(gateway->counters().sender_notices.load(), 1u);
+}
+
+TEST_F(DropRecipientNoticeTest, NoNoticeToTheNullSenderOrAboutAutomaticMail) {
+  auto gateway = open();
+  Transaction bounce = transaction({"<bob@army.mil>", "<eve@elsewhere.net>"});
+  bounce.sender = "<>";
+  MessageOutcome outcome = gateway->on_message(bounce, message("Undeliverable", "Sorry."));
+  // The recipient is removed all the same; only the notice is not sent.
+  EXPECT_EQ(outcome.remove_recipients, std::vector<std::string>{"<eve@elsewhere.net>"});
+  std::string automatic =
+      "From: Alice <alice@example.org>\r\nTo: bob@army.mil\r\nSubject: Out of office\r\n"
+      "Auto-Submitted: auto-replied\r\nMessage-ID: <m2@example.org>\r\n\r\nAway.\r\n";
+  outcome = gateway->on_message(transaction({"<bob@army.mil>", "<eve@elsewhere.net>"}), automatic);
+  EXPECT_EQ(outcome.remove_recipients, std::vector<std::string>{"<eve@elsewhere.net>"});
+  gateway->flush_notices();
+  EXPECT_FALSE(fs::exists(submitted_)) << read_file(submitted_);
+  EXPECT_EQ(gateway->counters().sender_notices.load(), 0u);
+  EXPECT_EQ(gateway->counters().sender_notices_failed.load(), 0u);
+}
+
+TEST_F(DropRecipientNoticeTest, ANoticeThatCannotBeSentLeavesTheMessageAlone) {
+  config_.gateway.sender_notice_command = {"/bin/false"};
+  auto gateway = open();
+  MessageOutcome outcome = gateway->on_message(
+      transaction({"<bob@army.mil>", "<eve@elsewhere.net>"}), message("Hi", "Lunch?"));
+  EXPECT_EQ(outcome.verb, MessageOutcome::Verb::kAccept);
+  EXPECT_EQ(outcome.remove_recipients, std::vector<std::string>{"<eve@elsewhere.net>"});
+  gateway->flush_notices();
+  EXPECT_EQ(gateway->counters().sender_notices_failed.load(), 1u);
+  EXPECT_EQ(gateway->counters().sender_notices.load(), 0u);
+}
+
+// A message the default policy holds (marked, to a domain nobody writes to) unless overridden.
+std::string overridden_message(const std::string& subject, const std::string& extra_headers) {
+  return "From: Alice <alice@example.org>\r\nTo: carol@unknown-firm.com\r\nSubject: " + subject +
+         "\r\n" + extra_headers + "Message-ID: <m3@example.org>\r\n\r\nOFFICIAL-SENSITIVE\r\n\r\n" +
+         "The figures for next year.\r\n\r\nOFFICIAL-SENSITIVE\r\n";
+}
+
+TEST_F(GatewayTest, TheOverrideHeaderIsRemovedBeforeTheMessageLeaves) {
+  auto gateway = open();
+  MessageOutcome outcome = gateway->on_message(
+      transaction({"<carol@unknown-firm.com>"}),
+      overridden_message("Budget",
+                         "X-Sendguard-Override: contract 2291 signed, DPA in place\r\n"
+                         "x-sendguard-override: the second copy of it\r\n"));
+  EXPECT_FALSE(outcome.quarantine_reason.has_value());
+  // Both occurrences, the last first, so that deleting one does not renumber the other.
+  std::vector<std::pair<std::string, int>> expected = {{"X-Sendguard-Override", 2},
+                                                       {"X-Sendguard-Override", 1}};
+  EXPECT_EQ(outcome.remove_headers, expected);
+  EXPECT_FALSE(outcome.new_subject.has_value());
+  auto records = gateway->store().audit({});
+  ASSERT_TRUE(records.has_value() && !records->empty());
+  EXPECT_EQ((*records)[0].override_justification, "contract 2291 signed, DPA in place");
+  EXPECT_EQ(gateway->counters().overrides.load(), 1u);
+}
+
+TEST_F(GatewayTest, TheOverrideSubjectTagIsStripped) {
+  config_.policy.subject_prefix = "[checked]";
+  auto gateway = open();
+  MessageOutcome outcome =
+      gateway->on_message(transaction({"<carol@unknown-firm.com>"}),
+                          overridden_message("Budget [override: the client asked for it] Q3", ""));
+  EXPECT_FALSE(outcome.quarantine_reason.has_value());
+  EXPECT_TRUE(outcome.remove_headers.empty());
+  ASSERT_TRUE(outcome.new_subject.has_value());
+  EXPECT_EQ(*outcome.new_subject, "[checked] Budget Q3");
+  auto records = gateway->store().audit({});
+  ASSERT_TRUE(records.has_value() && !records->empty());
+  EXPECT_EQ((*records)[0].override_justification, "the client asked for it");
+}
+
+TEST_F(GatewayTest, AnOverrideNotUsedIsLeftAsItIs) {
+  auto gateway = open();
+  // Nothing here needs overriding: the message is only tagged, and the header stays.
+  MessageOutcome outcome =
+      gateway->on_message(transaction({"<bob@army.mil>"}),
+                          message("Lunch [override: just in case, really]", "Lunch on Friday?"));
+  EXPECT_TRUE(outcome.remove_headers.empty());
+  EXPECT_FALSE(outcome.new_subject.has_value());
 }
 
 TEST_F(GatewayTest, SubjectPrefixKeepsNonAsciiSubjectsIntact) {

@@ -457,18 +457,51 @@ Decision Policy::decide(const PolicyInput& input) const {
     }
     decision.subject_prefix = impl_->subject_prefix;
   }
+  if (!decision.override_justification.empty()) {
+    const OverrideConfig& with = impl_->override_with;
+    std::string wanted = ascii_lower(with.header);
+    for (const auto& [name, value] : input.headers) {
+      if (!with.header.empty() && ascii_lower(name) == wanted) {
+        decision.remove_headers.push_back(with.header);
+        break;
+      }
+    }
+    decision.subject_without_override = subject_without_override_tag(input.subject, with);
+  }
   return decision;
 }
+
+namespace {
+
+std::string trimmed(std::string_view s) {
+  std::size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return std::string();
+  std::size_t e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+// Where "[<keyword>: ...]" sits in the subject: the offsets of '[' and of the text after ':'
+// and of ']'. The keyword is matched without regard to case.
+struct SubjectTag {
+  std::size_t open, text, close;
+};
+
+std::optional<SubjectTag> find_subject_tag(std::string_view subject, const OverrideConfig& config) {
+  if (config.subject_keyword.empty()) return std::nullopt;
+  std::string lower_subject = ascii_lower(subject);
+  std::string marker = "[" + ascii_lower(config.subject_keyword) + ":";
+  std::size_t start = lower_subject.find(marker);
+  if (start == std::string::npos) return std::nullopt;
+  std::size_t close = subject.find(']', start);
+  if (close == std::string_view::npos) return std::nullopt;
+  return SubjectTag{start, start + marker.size(), close};
+}
+
+}  // namespace
 
 std::optional<std::string> override_justification(
     const std::vector<std::pair<std::string, std::string>>& headers, std::string_view subject,
     const OverrideConfig& config) {
-  auto trimmed = [](std::string_view s) {
-    std::size_t b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return std::string();
-    std::size_t e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-  };
   auto long_enough = [&](const std::string& s) {
     return static_cast<int>(s.size()) >= config.min_justification_chars;
   };
@@ -480,20 +513,20 @@ std::optional<std::string> override_justification(
       if (long_enough(justification)) return justification.substr(0, 500);
     }
   }
-  if (!config.subject_keyword.empty()) {
-    std::string lower_subject = ascii_lower(subject);
-    std::string marker = "[" + ascii_lower(config.subject_keyword) + ":";
-    std::size_t start = lower_subject.find(marker);
-    if (start != std::string::npos) {
-      std::size_t close = subject.find(']', start);
-      if (close != std::string_view::npos) {
-        std::string justification =
-            trimmed(subject.substr(start + marker.size(), close - start - marker.size()));
-        if (long_enough(justification)) return justification.substr(0, 500);
-      }
-    }
+  if (auto tag = find_subject_tag(subject, config)) {
+    std::string justification = trimmed(subject.substr(tag->text, tag->close - tag->text));
+    if (long_enough(justification)) return justification.substr(0, 500);
   }
   return std::nullopt;
+}
+
+std::optional<std::string> subject_without_override_tag(std::string_view subject,
+                                                        const OverrideConfig& config) {
+  auto tag = find_subject_tag(subject, config);
+  if (!tag) return std::nullopt;
+  std::string before = trimmed(subject.substr(0, tag->open));
+  std::string after = trimmed(subject.substr(tag->close + 1));
+  return before + (before.empty() || after.empty() ? "" : " ") + after;
 }
 
 }  // namespace sendguard

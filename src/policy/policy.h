@@ -28,7 +28,9 @@
 //
 // Overrides: a rule marked overridable is confirmed past when the message carries a
 // justification (the configured header, or "[override: why]" in the subject). The recipient
-// is then tagged instead, and the decision records the justification for the audit log.
+// is then tagged instead, and the decision records the justification for the audit log. The
+// confirmation was meant for sendguard, not for the recipients: the decision names the override
+// header to delete and the subject without its tag, so that neither leaves the organisation.
 //
 // Thread-safety: a Policy is immutable after build() and may be shared by any number of threads.
 #pragma once
@@ -80,7 +82,12 @@ struct Decision {
   std::vector<RecipientDecision> recipients;  // in the order of PolicyInput::recipients
   std::string reply;                          // reject: the text of the SMTP reply (no code)
   std::string override_justification;         // set when a rule was confirmed past
-  bool monitor = false;                       // mode monitor: record, apply nothing
+  // Set with override_justification: the headers that carried it, to be deleted (every
+  // occurrence; empty when the subject carried it), and the subject without its
+  // "[override: ...]" tag (none when the subject had no tag).
+  std::vector<std::string> remove_headers;
+  std::optional<std::string> subject_without_override;
+  bool monitor = false;  // mode monitor: record, apply nothing
   // tag and hold: headers to add, and the subject prefix (empty: leave the subject alone).
   std::vector<std::pair<std::string, std::string>> add_headers;
   std::string subject_prefix;
@@ -120,5 +127,10 @@ class Policy {
 std::optional<std::string> override_justification(
     const std::vector<std::pair<std::string, std::string>>& headers, std::string_view subject,
     const OverrideConfig& config);
+
+// `subject` without its "[<keyword>: ...]" override tag and the spaces around it, or none when it
+// has no such tag.
+std::optional<std::string> subject_without_override_tag(std::string_view subject,
+                                                        const OverrideConfig& config);
 
 }  // namespace sendguard

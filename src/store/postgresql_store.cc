@@ -335,6 +335,30 @@ class PostgresqlStore final : public Store {
     return make_error(ErrorCode::kInvalidInput, "no quarantined message has the id " + id);
   }
 
+  Result<bool> take_over_claim(const std::string& id,
+                               std::chrono::system_clock::time_point claimed_at,
+                               const std::string& by) override {
+    if (auto ok = check_take_over(id, by); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    // As transition(): the second of two racing UPDATEs re-checks the row after the first
+    // committed, finds another changed_at, and changes nothing.
+    std::int64_t claimed_us = to_micros(claimed_at);
+    auto result = exec(
+        "take over a quarantine claim",
+        "UPDATE quarantine SET changed_at = " SG_FROM_MICROS("$3") ", changed_by = $4 "
+        "WHERE id = $1 AND state = 'releasing' AND changed_at = " SG_FROM_MICROS("$2"),
+        {id, std::to_string(claimed_us),
+         std::to_string(std::max(to_micros(std::chrono::system_clock::now()), claimed_us + 1)),
+         by});
+    if (!result) return std::unexpected(result.error());
+    if (result->affected() == "1") return true;
+    auto exists = exec("take over a quarantine claim", "SELECT 1 FROM quarantine WHERE id = $1",
+                       {id}, /*idempotent=*/true);
+    if (!exists) return std::unexpected(exists.error());
+    if (exists->rows() > 0) return false;
+    return make_error(ErrorCode::kInvalidInput, "no quarantined message has the id " + id);
+  }
+
   Result<HistoryImportCounts> import_history(const HistoryBatch& batch,
                                              std::size_t max_together) override {
     if (auto ok = check_history_batch(batch); !ok) return std::unexpected(ok.error());

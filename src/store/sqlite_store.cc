@@ -436,6 +436,38 @@ class SqliteStore final : public Store {
     return make_error(ErrorCode::kInvalidInput, "no quarantined message has the id " + id);
   }
 
+  Result<bool> take_over_claim(const std::string& id,
+                               std::chrono::system_clock::time_point claimed_at,
+                               const std::string& by) override {
+    if (auto ok = check_take_over(id, by); !ok) return std::unexpected(ok.error());
+    std::lock_guard lock(mutex_);
+    SyncedWrite synced(*this);
+    // Guarded by the state and the time of the claim as the caller read them: a claim that was
+    // finished, undone or taken over meanwhile has another state or time and is left alone.
+    Statement st;
+    if (prepare(st,
+                "UPDATE quarantine SET changed_at_us = ?3, changed_by = ?4 "
+                "WHERE id = ?1 AND state = 'releasing' AND changed_at_us = ?2") != SQLITE_OK) {
+      return failure("take over a quarantine claim");
+    }
+    std::int64_t claimed_us = to_micros(claimed_at);
+    st.bind(1, id);
+    st.bind(2, claimed_us);
+    st.bind(3, std::max(to_micros(std::chrono::system_clock::now()), claimed_us + 1));
+    st.bind(4, by);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return failure("take over a quarantine claim");
+    if (sqlite3_changes(db_) == 1) return true;
+    Statement exists;
+    if (prepare(exists, "SELECT 1 FROM quarantine WHERE id = ?1") != SQLITE_OK) {
+      return failure("take over a quarantine claim");
+    }
+    exists.bind(1, id);
+    int rc = sqlite3_step(exists.get());
+    if (rc == SQLITE_ROW) return false;
+    if (rc != SQLITE_DONE) return failure("take over a quarantine claim");
+    return make_error(ErrorCode::kInvalidInput, "no quarantined message has the id " + id);
+  }
+
   Result<HistoryImportCounts> import_history(const HistoryBatch& batch,
                                              std::size_t max_together) override {
     if (auto ok = check_history_batch(batch); !ok) return std::unexpected(ok.error());

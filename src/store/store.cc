@@ -220,5 +220,10 @@ Result<void> check_transition(const std::string& id, QuarantineState from, Quara
   return check_text("changed_by", by);
 }
 
+Result<void> check_take_over(const std::string& id, const std::string& by) {
+  if (auto ok = check_text("quarantine id", id); !ok) return ok;
+  return check_text("changed_by", by);
+}
+
 }  // namespace store_internal
 }  // namespace sendguard

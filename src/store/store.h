@@ -220,6 +220,14 @@ class Store {
   // two gateway nodes. An unknown id or a move the state diagram lacks is kInvalidInput.
   virtual Result<bool> transition(const std::string& id, QuarantineState from, QuarantineState to,
                                   const std::string& by) = 0;
+  // Takes over a claim that stalled (a release or discard cut short after held → releasing):
+  // only if `id` is still kReleasing and unchanged since `claimed_at` (its changed_at as read),
+  // stamps it with now and `by` and returns true. Of several operators or nodes recovering the
+  // same stalled claim at once, exactly one gets true and may then act on the message. False
+  // when the entry moved on or someone else took it over first; an unknown id is kInvalidInput.
+  virtual Result<bool> take_over_claim(const std::string& id,
+                                       std::chrono::system_clock::time_point claimed_at,
+                                       const std::string& by) = 0;
 
   // Counts the messages of `batch` that no earlier import counted, in one transaction: every
   // message adds to its recipients' kDomain and kAddress keys and its sender's kSenderDomain

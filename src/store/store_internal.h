@@ -45,6 +45,7 @@ Result<void> check_text(std::string_view field, std::string_view value);
 bool transition_allowed(QuarantineState from, QuarantineState to);
 Result<void> check_transition(const std::string& id, QuarantineState from, QuarantineState to,
                               const std::string& by);
+Result<void> check_take_over(const std::string& id, const std::string& by);
 
 // details_json as stored: "{}" when the caller left it empty.
 std::string stored_details(const AuditRecord& record);

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -464,6 +465,72 @@ TEST_P(StoreTest, RacingReleasesHaveExactlyOneWinner) {
   auto releasing = shared->quarantine(QuarantineState::kReleasing);
   ASSERT_TRUE(releasing);
   EXPECT_EQ(releasing->size(), static_cast<std::size_t>(kMessages));
+}
+
+TEST_P(StoreTest, AStalledClaimIsTakenOverOnce) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  auto id = store->hold(sample_entry());
+  ASSERT_TRUE(id) << id.error().message;
+  ASSERT_TRUE(store->transition(*id, QuarantineState::kHeld, QuarantineState::kReleasing, "crashed")
+                  .value_or(false));
+  auto claim = store->quarantine_entry(*id);
+  ASSERT_TRUE(claim && claim->has_value());
+  system_clock::time_point claimed_at = (*claim)->changed_at;
+
+  // Several nodes (a Store each) and operators (sharing one) recover the same stalled claim at
+  // once, each from the claim as it read it: exactly one takes it over.
+  constexpr int kOwnStores = 3, kSharedThreads = 3;
+  std::vector<std::unique_ptr<Store>> own;
+  for (int i = 0; i < kOwnStores; ++i) {
+    own.push_back(open());
+    ASSERT_TRUE(own.back());
+  }
+  std::atomic<int> wins = 0, errors = 0, ready = 0;
+  std::mutex winner_mutex;
+  std::string winner;
+  auto race = [&](Store* s, std::string who) {
+    ++ready;
+    while (ready < kOwnStores + kSharedThreads) std::this_thread::yield();
+    auto won = s->take_over_claim(*id, claimed_at, who);
+    if (!won) {
+      ++errors;
+    } else if (*won) {
+      ++wins;
+      std::lock_guard lock(winner_mutex);
+      winner = who;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kOwnStores; ++i)
+    threads.emplace_back(race, own[i].get(), "node" + std::to_string(i));
+  for (int i = 0; i < kSharedThreads; ++i)
+    threads.emplace_back(race, store.get(), "operator" + std::to_string(i));
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(wins, 1);
+
+  auto taken = store->quarantine_entry(*id);
+  ASSERT_TRUE(taken && taken->has_value());
+  EXPECT_EQ((*taken)->state, QuarantineState::kReleasing);
+  EXPECT_EQ((*taken)->changed_by, winner);
+  EXPECT_GT((*taken)->changed_at, claimed_at);
+  // The claim as first read is gone; the new one can be taken over in its turn.
+  EXPECT_FALSE(store->take_over_claim(*id, claimed_at, "late").value_or(true));
+  EXPECT_TRUE(store->take_over_claim(*id, (*taken)->changed_at, "next").value_or(false));
+
+  // Only a claim in progress can be taken over: not a held entry, not a finished one.
+  auto current = store->quarantine_entry(*id).value().value();
+  ASSERT_TRUE(store->transition(*id, QuarantineState::kReleasing, QuarantineState::kHeld, "next")
+                  .value_or(false));
+  auto held = store->quarantine_entry(*id).value().value();
+  EXPECT_FALSE(store->take_over_claim(*id, held.changed_at, "x").value_or(true));
+  EXPECT_FALSE(store->take_over_claim(*id, current.changed_at, "x").value_or(true));
+  EXPECT_EQ(store->quarantine_entry(*id).value()->state, QuarantineState::kHeld);
+
+  auto unknown = store->take_over_claim("nosuchid", claimed_at, "x");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidInput);
 }
 
 TEST_P(StoreTest, AwkwardTextRoundTrips) {

@@ -7,7 +7,10 @@
 #     list`, and reaches the sink exactly once after `sendguard quarantine release` (a second
 #     release is refused);
 #   - monitor mode delivers everything and records what it would have done;
-#   - drop-recipient removes only the offending recipient at the end of the message;
+#   - drop-recipient removes only the offending recipient at the end of the message, and the
+#     sender gets a notice (from the null sender, Auto-Submitted) naming it; a bounce gets none;
+#   - a sender's override lets marked mail through, and the override header and subject tag do
+#     not leave with it;
 #   - mail to a recipient domain nobody has written to is tagged as first-time; once it was
 #     delivered, the history knows the domain and the next message is not;
 #   - killing sendguard while mail is in flight loses nothing: an upstream relay defers the mail
@@ -98,6 +101,26 @@ sink_wait_for_count sink 3
 grep -q '^X-Sendguard-Rule: tag-inspected' "$(sink_file_of sink first-2)" ||
   harness_fail "the second message to firsttime-example.com is still first-time: $(cat "$(sink_file_of sink first-2)")"
 
+echo "2c. an override lets marked mail through, and the confirmation stays behind"
+smtp_send "$mx_port" --from alice@example.org --to dave@override-example.com \
+  --header "Subject: Budget [override: agreed with their finance director]" \
+  --header "X-Sendguard-Override: contract 2291 signed, DPA in place" --header "X-Test-Id: override-1" \
+  --body $'OFFICIAL-SENSITIVE\n\nThe budget figures for next year.\n\nOFFICIAL-SENSITIVE' > /dev/null ||
+  harness_fail "the overridden message was not accepted"
+sink_wait_for_count sink 4
+override_file=$(sink_file_of sink override-1)
+[ -n "$override_file" ] || harness_fail "the overridden message did not reach the sink"
+override_copy=$(cat "$override_file")
+grep -qi '^X-Sendguard-Override:' <<< "$override_copy" &&
+  harness_fail "the override header left with the message: $override_copy"
+grep -q '^Subject: Budget$' <<< "$override_copy" ||
+  harness_fail "the subject still carries the override tag: $override_copy"
+grep -q '^X-Sendguard-Overridden: confirmed by the sender' <<< "$override_copy" ||
+  harness_fail "the overridden message is not marked as such: $override_copy"
+audit=$(sg audit --format json)
+grep -q '"override_justification":"contract 2291 signed, DPA in place"' <<< "$audit" ||
+  harness_fail "the justification is not in the audit log: $audit"
+
 echo "3. OFFICIAL-SENSITIVE mail to an uncleared domain is held, then released exactly once"
 transcript=$(smtp_send "$mx_port" --from alice@example.org --to dave@newcorp-example.com \
   --header "Subject: Budget" --header "X-Test-Id: held-1" \
@@ -163,19 +186,44 @@ policy:
     - id: marked-only-to-known
       when: { recipient: [new], finding: { detector: "marking.*", min_level: OFFICIAL-SENSITIVE } }
       action: drop-recipient
+gateway:
+  # The notice goes in through this instance's own sendmail, and from there to the sink.
+  sender_notice_command: [$(command -v sendmail), -C, $(postfix_config_dir drop), -t, -oi, -f, "<>"]
 YAML
 start_milter "$drop_port" "$drop_config" "$HARNESS_ROOT/state-drop" "$HARNESS_ROOT/milter-drop.log"
 smtp_send "$(postfix_smtpd_port drop)" --from alice@example.org --to carol@army.mil,dave@newcorp-example.com \
   --header "X-Test-Id: drop-1" --body $'OFFICIAL-SENSITIVE\n\nFigures.\n\nOFFICIAL-SENSITIVE' > /dev/null ||
   harness_fail "the message for drop-recipient was not accepted"
-sink_wait_for_count sink3 1
+# The message for the known recipient, and the sender's notice.
+sink_wait_for_count sink3 2
 queue_wait_empty drop
-sink_assert_count sink3 1
+sink_assert_count sink3 2
 # smtp-sink writes one X-Rcpt-Args line per envelope recipient it was given.
-[ "$(sink_count_matching sink3 '^X-Rcpt-Args:.*<carol@army.mil>')" = 1 ] ||
-  harness_fail "the known recipient lost the message"
+drop_file=$(sink_file_of sink3 drop-1)
+[ -n "$drop_file" ] || harness_fail "the message for the known recipient did not arrive"
+drop_copy=$(cat "$drop_file")
+[ "$(grep -c '^X-Rcpt-Args:' <<< "$drop_copy")" = 1 ] && grep -q '^X-Rcpt-Args: <carol@army.mil>' <<< "$drop_copy" ||
+  harness_fail "the message did not go to the known recipient alone: $drop_copy"
 [ "$(sink_count_matching sink3 '^X-Rcpt-Args:.*<dave@newcorp-example.com>')" = 0 ] ||
   harness_fail "the dropped recipient still received the message"
+notice_file=$(grep -rl -e '^X-Sendguard-Notice: drop-recipient' "$(sink_mail_dir sink3)" | head -n 1)
+[ -n "$notice_file" ] || harness_fail "no notice reached the sender: $(cat "$HARNESS_ROOT/milter-drop.log")"
+notice=$(cat "$notice_file")
+for expected in '^X-Mail-Args: <>( |$)' '^X-Rcpt-Args: <alice@example.org>' '^Auto-Submitted: auto-replied$' \
+  '^Subject: Not delivered to dave@newcorp-example.com' '^    dave@newcorp-example.com$' \
+  'Rule: marked-only-to-known' 'newcorp-example.com is not among the domains'; do
+  grep -Eq -e "$expected" <<< "$notice" || harness_fail "the notice lacks /$expected/: $notice"
+done
+grep -q 'carol@army.mil' <<< "$notice" && harness_fail "the notice names a recipient that got the message: $notice"
+
+# A bounce (null sender) loses the recipient the same way, but nobody is notified.
+smtp_send "$(postfix_smtpd_port drop)" --from '<>' --to carol@army.mil,dave@newcorp-example.com \
+  --header "X-Test-Id: drop-2" --body $'OFFICIAL-SENSITIVE\n\nFigures.\n\nOFFICIAL-SENSITIVE' > /dev/null ||
+  harness_fail "the bounce for drop-recipient was not accepted"
+sink_wait_for_count sink3 3
+queue_wait_empty drop
+sink_assert_count sink3 3 2
+[ "$(sink_count_matching sink3 '^X-Sendguard-Notice:')" = 1 ] || harness_fail "a bounce caused a notice"
 
 echo "6. killing sendguard while mail is in flight loses nothing"
 # An upstream relay (as in a real site: submission, then the gateway) keeps what the gateway

@@ -30,7 +30,7 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-nlohmann::ordered_json entry_json(const QuarantineEntry& e) {
+nlohmann::ordered_json entry_json(const QuarantineEntry& e, const GatewayConfig& config) {
   nlohmann::ordered_json j;
   j["id"] = e.id;
   j["queue_id"] = e.queue_id;
@@ -44,6 +44,8 @@ nlohmann::ordered_json entry_json(const QuarantineEntry& e) {
   j["changed_at"] = utc_time(e.changed_at);
   j["changed_by"] = e.changed_by;
   j["location"] = e.location;
+  // A release or discard cut short: the next release or discard of it recovers it.
+  j["stale"] = is_stale_claim(e, config);
   return j;
 }
 
@@ -118,7 +120,10 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
   add_common_options(*q, args->common);
 
   CLI::App* list = q->add_subcommand(
-      "list", "Held messages, oldest first (--all: also released and discarded).");
+      "list",
+      "Held messages, and releases or discards under way, oldest first (--all: also released\n"
+      "and discarded). A release or discard that stalled (crashed) for gateway.stale_release_s\n"
+      "is marked STALE; releasing or discarding it again recovers it.");
   list->add_option("--format", args->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
   list->add_flag("--all", args->all, "Include messages no longer held");
@@ -129,20 +134,31 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
       return;
     }
     Store* store = opened->store.get();
-    auto entries =
-        store->quarantine(args->all ? std::nullopt : std::optional(QuarantineState::kHeld));
+    auto entries = store->quarantine(std::nullopt);
     if (!entries) {
       std::cerr << "sendguard: " << entries.error().message << '\n';
       exit_status = 2;
       return;
     }
+    // Without --all: what still needs someone, held mail and releases under way (a stalled one
+    // is held mail that nobody will deliver unless it is recovered).
+    if (!args->all) {
+      std::erase_if(*entries, [](const QuarantineEntry& e) {
+        return e.state != QuarantineState::kHeld && e.state != QuarantineState::kReleasing;
+      });
+    }
+    const GatewayConfig& gateway = opened->config.gateway;
     for (const QuarantineEntry& e : *entries) {
       if (args->format == "json") {
-        std::cout << dump_line(entry_json(e)) << '\n';
+        std::cout << dump_line(entry_json(e, gateway)) << '\n';
       } else {
-        std::cout << e.id << "  " << utc_time(e.held_at) << "  " << to_string(e.state) << "  queue "
-                  << e.queue_id << "  from " << (e.sender.empty() ? "<>" : e.sender) << "  to "
-                  << join(e.recipients) << "  rule " << e.rule << '\n';
+        std::cout << e.id << "  " << utc_time(e.held_at) << "  " << to_string(e.state);
+        if (is_stale_claim(e, gateway)) {
+          std::cout << " (STALE: claimed by " << e.changed_by << " at " << utc_time(e.changed_at)
+                    << " and never finished; release or discard it again to recover)";
+        }
+        std::cout << "  queue " << e.queue_id << "  from " << (e.sender.empty() ? "<>" : e.sender)
+                  << "  to " << join(e.recipients) << "  rule " << e.rule << '\n';
       }
     }
     if (args->format == "text" && entries->empty()) std::cout << "no held messages\n";
@@ -165,7 +181,8 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
       exit_status = 2;
       return;
     }
-    std::cout << entry_json(**entry).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+    std::cout << entry_json(**entry, opened->config.gateway)
+                     .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << '\n';
     exit_status = 0;
   });
@@ -191,7 +208,7 @@ void add_quarantine_command(CLI::App& app, int& exit_status) {
         exit_status = 2;
         return;
       }
-      std::cout << args->id << (release ? ": released for delivery\n" : ": discarded\n");
+      std::cout << args->id << ": " << *done << '\n';
       exit_status = 0;
     });
   }

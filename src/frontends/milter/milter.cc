@@ -201,6 +201,10 @@ sfsistat on_end_of_message(SMFICTX* ctx) {
     ok &= smfi_addheader(ctx, const_cast<char*>(name.c_str()),
                          const_cast<char*>(header_value(value).c_str())) == MI_SUCCESS;
   }
+  for (const auto& [name, index] : outcome.remove_headers) {
+    // A null value deletes that occurrence of the header.
+    ok &= smfi_chgheader(ctx, const_cast<char*>(name.c_str()), index, nullptr) == MI_SUCCESS;
+  }
   if (outcome.new_subject) {
     ok &=
         smfi_chgheader(ctx, const_cast<char*>("Subject"), 1,
@@ -310,10 +314,12 @@ void log_counters(const GatewayCounters& c) {
   spdlog::info(
       "counters: messages {}, recipients rejected at RCPT {}, tagged {}, held {}, rejected {}, "
       "recipients dropped "
-      "{}, overrides {}, monitor-mode would-act {}, failed open {}, failed closed {}",
+      "{}, sender notices {} (failed {}), overrides {}, monitor-mode would-act {}, failed open {}, "
+      "failed closed {}",
       c.messages.load(), c.recipients_rejected.load(), c.tagged.load(), c.held.load(),
-      c.rejected.load(), c.recipients_dropped.load(), c.overrides.load(), c.monitored.load(),
-      c.failed_open.load(), c.failed_closed.load());
+      c.rejected.load(), c.recipients_dropped.load(), c.sender_notices.load(),
+      c.sender_notices_failed.load(), c.overrides.load(), c.monitored.load(), c.failed_open.load(),
+      c.failed_closed.load());
 }
 
 }  // namespace
