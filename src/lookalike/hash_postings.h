@@ -4,11 +4,12 @@
 // an array of 64-byte lines, one per bucket (chosen by the top bits of the hash): a header and
 // 15 entry slots. Entries are laid out in hash order, each bucket's from its own line on or,
 // when earlier buckets overflowed, a little later; the header says where they start and how
-// many there are. A lookup thus reads one cache line, rarely two: a directory of offsets
-// beside the entries would cost a second, dependent miss for every probe, and a query makes
-// about fifty. Each entry packs the id with as many further hash bits as the ids leave room
-// for (12 for a million domains), which weed out most keys that merely share a bucket; the
-// caller still verifies every id it gets back, because distinct keys may collide.
+// many there are. Buckets are 60% full on average, so a lookup reads one cache line, rarely
+// two: a directory of offsets beside the entries would cost a second, dependent miss for every
+// probe, and a query makes about fifty. Each entry packs the id with as many further hash bits
+// as the ids leave room for (12 for a million domains), which weed out most keys that merely
+// share a bucket; the caller still verifies every id it gets back, because distinct keys may
+// collide.
 #pragma once
 
 #include <algorithm>
@@ -144,9 +145,10 @@ class HashPostings {
   // Whether two hashes choose the same bucket.
   static bool same_bucket(std::uint64_t a, std::uint64_t b) { return (a >> 32) == (b >> 32); }
 
-  // Starts reading the line a later lookup of `hash` will read. Only that line: about 40% of
-  // the buckets also have entries in the next one, but fetching it as well for every probe made
-  // lookups twice as slow on the machine of docs/BENCHMARKS.md, which runs few misses at once.
+  // Starts reading the line a later lookup of `hash` will read. Only that line: at 60% fill few
+  // buckets also have entries in the next one, and fetching it as well for every probe (when
+  // 40% did) made lookups twice as slow on the machine of docs/BENCHMARKS.md, which runs few
+  // misses at once.
   void prefetch(std::uint64_t hash) const {
     if (!lines_.empty()) __builtin_prefetch(&lines_[bucket_of(hash) * kLineWords]);
   }
