@@ -41,8 +41,8 @@ class HistoryLearner {
   // Writes what is left. Call once at the end; the counts cover every add().
   Result<LearnCounts> finish();
 
-  // About a gigabyte of Postfix log, and with the summing that follows about 600 MB of memory
-  // at the peak.
+  // About a gigabyte of Postfix log. `sendguard learn` of such a log (951,911 messages, one
+  // batch) peaks at about 650 MB resident, the summing and the store's page cache included.
   static constexpr std::size_t kDefaultBatchSize = 1'000'000;
   static constexpr std::size_t kDefaultBatchBytes = 256u << 20;
 
