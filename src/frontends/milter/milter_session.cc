@@ -1,6 +1,5 @@
 #include "frontends/milter/milter_session.h"
 
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <fmt/format.h>
