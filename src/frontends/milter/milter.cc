@@ -71,7 +71,7 @@ int run(const Config& config, const MilterOptions& options) {
     return 2;
   }
   g_server = server->get();
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);

@@ -23,8 +23,8 @@ struct MilterOptions {
   std::string state_dir;                   // empty: gateway.state_dir
 };
 
-// Runs until SIGTERM or SIGINT, then lets the messages in flight finish; returns the process exit status (0 on a clean stop, 2 when it
-// could not start, with the reason on standard error).
+// Runs until SIGTERM or SIGINT, then lets the messages in flight finish; returns the process exit
+// status (0 on a clean stop, 2 when it could not start, with the reason on standard error).
 int run(const Config& config, const MilterOptions& options);
 
 }  // namespace sendguard::milter

@@ -1,13 +1,16 @@
 #include "frontends/milter/milter_protocol.h"
 
-#include <cstring>
 #include <fmt/format.h>
+
+#include <cstring>
 
 namespace sendguard::milter {
 namespace {
 
 std::uint32_t read_u32(std::string_view data) {
-  auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(data[i])); };
+  auto byte = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(data[i]));
+  };
   return byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
 }
 
@@ -37,9 +40,9 @@ Result<std::optional<Packet>> next_packet(std::string_view buffer, std::size_t* 
     return make_error(ErrorCode::kInvalidInput, "milter packet of length 0 (no command byte)");
   }
   if (length > max_packet_bytes) {
-    return make_error(ErrorCode::kLimitExceeded,
-                      fmt::format("milter packet of {} bytes, over the limit of {}", length,
-                                  max_packet_bytes));
+    return make_error(
+        ErrorCode::kLimitExceeded,
+        fmt::format("milter packet of {} bytes, over the limit of {}", length, max_packet_bytes));
   }
   if (buffer.size() - kLengthBytes < length) return std::optional<Packet>();
   *consumed = kLengthBytes + length;
@@ -79,9 +82,9 @@ Result<Macros> parse_macros(std::string_view data) {
   auto strings = parse_strings(rest);
   if (!strings) return std::unexpected(strings.error());
   if (strings->size() % 2 != 0) {
-    return make_error(ErrorCode::kInvalidInput,
-                      fmt::format("macro packet for stage {} with a name but no value",
-                                  printable(macros.stage)));
+    return make_error(
+        ErrorCode::kInvalidInput,
+        fmt::format("macro packet for stage {} with a name but no value", printable(macros.stage)));
   }
   for (std::size_t i = 0; i < strings->size(); i += 2)
     macros.values.emplace_back((*strings)[i], (*strings)[i + 1]);

@@ -38,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // may deliver it.
   std::size_t piece = input.empty() ? 1 : static_cast<unsigned char>(input[0]) + 1;
   if (!input.empty()) input.remove_prefix(1);
-  Session session(sendguard::milter::SessionOptions{.max_message_bytes = 4096,
-                                                    .max_packet_bytes = 8192});
+  Session session(
+      sendguard::milter::SessionOptions{.max_message_bytes = 4096, .max_packet_bytes = 8192});
   std::string out;
   unsigned decisions = 0;
   while (true) {

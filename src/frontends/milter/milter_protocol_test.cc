@@ -133,8 +133,8 @@ TEST(MilterMacros, ParsesStageAndPairs) {
 
 TEST(MilterMacros, MalformedListsAreErrors) {
   EXPECT_FALSE(parse_macros("").has_value());
-  EXPECT_FALSE(parse_macros("Mi\0"s).has_value());         // a name without a value
-  EXPECT_FALSE(parse_macros("Mi\0value"s).has_value());    // no terminating NUL
+  EXPECT_FALSE(parse_macros("Mi\0"s).has_value());       // a name without a value
+  EXPECT_FALSE(parse_macros("Mi\0value"s).has_value());  // no terminating NUL
 }
 
 TEST(MilterHeader, ParsesNameAndValue) {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,7 +20,6 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <fmt/format.h>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -47,20 +47,23 @@ Result<ListenSpec> parse_listen(const std::string& spec) {
   ListenSpec out;
   std::size_t colon = spec.find(':');
   if (colon == std::string::npos) {
-    return make_error(ErrorCode::kConfig,
-                      "listen address '" + spec + "' is not inet:PORT@HOST, inet6:PORT@HOST or unix:PATH");
+    return make_error(
+        ErrorCode::kConfig,
+        "listen address '" + spec + "' is not inet:PORT@HOST, inet6:PORT@HOST or unix:PATH");
   }
   std::string scheme = spec.substr(0, colon), rest = spec.substr(colon + 1);
   if (scheme == "unix" || scheme == "local") {
     out.kind = ListenSpec::Kind::kUnix;
     out.path = rest;
     if (out.path.empty() || out.path.size() >= sizeof(sockaddr_un::sun_path)) {
-      return make_error(ErrorCode::kConfig, "listen address '" + spec + "': bad or too long socket path");
+      return make_error(ErrorCode::kConfig,
+                        "listen address '" + spec + "': bad or too long socket path");
     }
     return out;
   }
   if (scheme != "inet" && scheme != "inet6") {
-    return make_error(ErrorCode::kConfig, "listen address '" + spec + "': unknown kind '" + scheme + "'");
+    return make_error(ErrorCode::kConfig,
+                      "listen address '" + spec + "': unknown kind '" + scheme + "'");
   }
   out.kind = scheme == "inet" ? ListenSpec::Kind::kInet : ListenSpec::Kind::kInet6;
   std::size_t at = rest.find('@');
@@ -68,7 +71,9 @@ Result<ListenSpec> parse_listen(const std::string& spec) {
   if (at != std::string::npos) out.host = rest.substr(at + 1);
   if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']')
     out.host = out.host.substr(1, out.host.size() - 2);
-  if (out.port.empty() || !std::all_of(out.port.begin(), out.port.end(), ::isdigit) ||
+  if (out.port.empty() ||
+      !std::all_of(out.port.begin(), out.port.end(),
+                   [](unsigned char c) { return c >= '0' && c <= '9'; }) ||
       std::stoul(out.port.substr(0, 6)) > 65535) {
     return make_error(ErrorCode::kConfig, "listen address '" + spec + "': bad port");
   }
@@ -88,7 +93,7 @@ Result<int> open_listener(const ListenSpec& spec, int socket_mode, int* port) {
     std::memcpy(address.sun_path, spec.path.c_str(), spec.path.size() + 1);
     // A socket left by an earlier run (killed, or crashed) would stop bind; only a socket is
     // removed, never another kind of file.
-    struct stat st{};
+    struct stat st {};
     if (lstat(spec.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(spec.path.c_str());
     if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
         listen(fd, SOMAXCONN) != 0) {
@@ -101,7 +106,8 @@ Result<int> open_listener(const ListenSpec& spec, int socket_mode, int* port) {
       int error = errno;
       close(fd);
       unlink(spec.path.c_str());
-      return make_error(ErrorCode::kIo, "cannot set the mode of " + spec.path + ": " + errno_text(error));
+      return make_error(ErrorCode::kIo,
+                        "cannot set the mode of " + spec.path + ": " + errno_text(error));
     }
     return fd;
   }
@@ -122,7 +128,8 @@ Result<int> open_listener(const ListenSpec& spec, int socket_mode, int* port) {
   int on = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0) {
-    spdlog::warn("cannot set TCP_NODELAY on the milter socket: replies may be delayed by about 40 ms");
+    spdlog::warn(
+        "cannot set TCP_NODELAY on the milter socket: replies may be delayed by about 40 ms");
   }
   if (bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
     int error = errno;
@@ -133,9 +140,8 @@ Result<int> open_listener(const ListenSpec& spec, int socket_mode, int* port) {
   sockaddr_storage bound{};
   socklen_t length = sizeof bound;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
-    *port = bound.ss_family == AF_INET
-                ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
-                : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+    *port = bound.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
+                                       : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   }
   return fd;
 }
@@ -210,7 +216,8 @@ struct Server::Impl {
         if (errno == EINTR || errno == ECONNABORTED) continue;
         // Out of descriptors or memory: stop accepting until the next sweep, a second from
         // now, rather than spin on a listener that stays readable.
-        spdlog::warn("milter: cannot accept a connection: {}; pausing for a second", errno_text(errno));
+        spdlog::warn("milter: cannot accept a connection: {}; pausing for a second",
+                     errno_text(errno));
         watch_listener(false);
         return;
       }
@@ -496,9 +503,10 @@ struct Server::Impl {
           for (auto& [c, owned] : connections)
             if (!c->busy && !c->gone) left.push_back(c);
           if (!left.empty()) {
-            spdlog::warn("milter: closing {} connection(s) still in a transaction after {} s; "
-                         "the MTA keeps their mail",
-                         left.size(), options.shutdown_grace_s);
+            spdlog::warn(
+                "milter: closing {} connection(s) still in a transaction after {} s; "
+                "the MTA keeps their mail",
+                left.size(), options.shutdown_grace_s);
           }
           for (Connection* c : left) drop(c);
         }

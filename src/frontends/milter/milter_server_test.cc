@@ -77,17 +77,17 @@ class Client {
   ~Client() { close(fd_); }
   bool connected() const { return connected_; }
   void send_bytes(const std::string& bytes) {
-    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
   }
   // The next reply packet as "command:data"; "EOF" when the server closed; "TIMEOUT".
   std::string reply(int timeout_ms = 5000) {
     std::string header = read_exactly(4, timeout_ms);
     if (header == "TIMEOUT" || header == "EOF") return header;
     if (header.size() < 4) return "EOF";
-    std::uint32_t length = static_cast<unsigned char>(header[0]) << 24 |
-                           static_cast<unsigned char>(header[1]) << 16 |
-                           static_cast<unsigned char>(header[2]) << 8 |
-                           static_cast<unsigned char>(header[3]);
+    std::uint32_t length =
+        static_cast<unsigned char>(header[0]) << 24 | static_cast<unsigned char>(header[1]) << 16 |
+        static_cast<unsigned char>(header[2]) << 8 | static_cast<unsigned char>(header[3]);
     std::string body = read_exactly(length, timeout_ms);
     if (body == "TIMEOUT" || body.size() < length) return "TRUNCATED";
     return body.substr(0, 1) + ":" + body.substr(1);
@@ -239,7 +239,7 @@ TEST_F(ServerTest, UnixSocketGetsItsModeAndIsRemovedAtStop) {
   options.listen = "unix:" + path;
   options.socket_mode = 0666;
   start(options);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0666u);
   Client c(path);

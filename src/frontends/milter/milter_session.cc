@@ -1,8 +1,8 @@
 #include "frontends/milter/milter_session.h"
 
+#include <fmt/format.h>
 
 #include <algorithm>
-#include <fmt/format.h>
 #include <utility>
 
 namespace sendguard::milter {
@@ -80,8 +80,8 @@ Session::Step Session::negotiate(std::string_view data, std::string& out) {
   }
   steps_ = offer->steps & kWantedSteps;
   negotiated_ = true;
-  append_negotiation(out, Negotiation{std::min(offer->version, kProtocolVersion), kRequiredActions,
-                                      steps_});
+  append_negotiation(
+      out, Negotiation{std::min(offer->version, kProtocolVersion), kRequiredActions, steps_});
   return Step::kNeedInput;
 }
 
@@ -237,7 +237,8 @@ void Session::finish_message(const MessageOutcome& outcome, std::string& out) {
       // precede the final reply, which makes them take effect.
       for (const auto& [name, value] : outcome.add_headers)
         append_add_header(out, name, header_value(value));
-      if (outcome.new_subject) append_change_header(out, 1, "Subject", header_value(*outcome.new_subject));
+      if (outcome.new_subject)
+        append_change_header(out, 1, "Subject", header_value(*outcome.new_subject));
       for (std::string_view r : outcome.remove_recipients) {
         // The MTA matches the address in its queue file, which has no angle brackets.
         if (r.size() >= 2 && r.front() == '<' && r.back() == '>') r = r.substr(1, r.size() - 2);

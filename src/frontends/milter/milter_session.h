@@ -37,9 +37,9 @@ inline constexpr std::uint32_t kRequiredActions =
 //   40 ms for our ACK on every message. The reply to DATA carries the ACK back at once.
 // - Headers, end of headers and body go without replies: the cleanup server writes them and
 //   the end of the message in one go and then reads our reply.
-inline constexpr std::uint32_t kWantedSteps =
-    step::kNoConnect | step::kNoHelo | step::kNoUnknown | step::kNoReplyMail |
-    step::kNoReplyHeader | step::kNoReplyEndOfHeaders | step::kNoReplyBody;
+inline constexpr std::uint32_t kWantedSteps = step::kNoConnect | step::kNoHelo | step::kNoUnknown |
+                                              step::kNoReplyMail | step::kNoReplyHeader |
+                                              step::kNoReplyEndOfHeaders | step::kNoReplyBody;
 
 struct SessionOptions {
   // Headers and body are kept up to this many bytes, plus one so that an oversized message is

@@ -64,7 +64,8 @@ class SessionTest : public ::testing::Test {
 
 TEST_F(SessionTest, NegotiatesTheActionsAndStepsItNeeds) {
   ASSERT_EQ(feed(postfix_negotiation()), Step::kNeedInput);
-  EXPECT_EQ(take(), std::vector<std::string>{"O:" + u32(6) + u32(kRequiredActions) + u32(kWantedSteps)});
+  EXPECT_EQ(take(),
+            std::vector<std::string>{"O:" + u32(6) + u32(kRequiredActions) + u32(kWantedSteps)});
   EXPECT_EQ(session.agreed_steps(), kWantedSteps);
 }
 
@@ -101,10 +102,10 @@ TEST_F(SessionTest, CommandsBeforeNegotiationCloseTheConnection) {
 TEST_F(SessionTest, APostfixTransactionEndToEnd) {
   negotiate();
   // Postfix's pattern: macros and MAIL (no reply), macros and RCPT, in one write.
-  std::string burst =
-      packet('D', "Mi\0\0{auth_authen}\0alice\0{mail_addr}\0alice@example.org\0"s) +
-      packet('M', "<alice@example.org>\0SIZE=100\0BODY=8BITMIME\0"s) +
-      packet('D', "Ri\0Q123\0{rcpt_addr}\0bob@army.ml\0"s) + packet('R', "<bob@army.ml>\0"s);
+  std::string burst = packet('D', "Mi\0\0{auth_authen}\0alice\0{mail_addr}\0alice@example.org\0"s) +
+                      packet('M', "<alice@example.org>\0SIZE=100\0BODY=8BITMIME\0"s) +
+                      packet('D', "Ri\0Q123\0{rcpt_addr}\0bob@army.ml\0"s) +
+                      packet('R', "<bob@army.ml>\0"s);
   ASSERT_EQ(feed(burst), Step::kDecideRecipient);
   EXPECT_TRUE(take().empty());
   EXPECT_TRUE(session.in_transaction());
@@ -248,7 +249,8 @@ TEST_F(SessionTest, HostileInputClosesWithAReason) {
     ASSERT_EQ(s.advance(o), Step::kNeedInput);
     s.receive(c.bytes);
     EXPECT_EQ(s.advance(o), Step::kClose) << c.name;
-    EXPECT_NE(s.close_reason().find(c.reason), std::string::npos) << c.name << ": " << s.close_reason();
+    EXPECT_NE(s.close_reason().find(c.reason), std::string::npos)
+        << c.name << ": " << s.close_reason();
     // Once closed, it stays closed.
     s.receive(packet('Q'));
     EXPECT_EQ(s.advance(o), Step::kClose) << c.name;
