@@ -1,0 +1,568 @@
+#include "frontends/milter/milter_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace sendguard::milter {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Bytes read per read() call; a burst from the MTA (a whole 64 KiB body chunk and the packets
+// around it) usually fits in one.
+constexpr std::size_t kReadBytes = 128 << 10;
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+struct ListenSpec {
+  enum class Kind { kInet, kInet6, kUnix } kind = Kind::kInet;
+  std::string host;  // inet: empty for every address
+  std::string port;
+  std::string path;  // unix
+};
+
+Result<ListenSpec> parse_listen(const std::string& spec) {
+  ListenSpec out;
+  std::size_t colon = spec.find(':');
+  if (colon == std::string::npos) {
+    return make_error(
+        ErrorCode::kConfig,
+        "listen address '" + spec + "' is not inet:PORT@HOST, inet6:PORT@HOST or unix:PATH");
+  }
+  std::string scheme = spec.substr(0, colon), rest = spec.substr(colon + 1);
+  if (scheme == "unix" || scheme == "local") {
+    out.kind = ListenSpec::Kind::kUnix;
+    out.path = rest;
+    if (out.path.empty() || out.path.size() >= sizeof(sockaddr_un::sun_path)) {
+      return make_error(ErrorCode::kConfig,
+                        "listen address '" + spec + "': bad or too long socket path");
+    }
+    return out;
+  }
+  if (scheme != "inet" && scheme != "inet6") {
+    return make_error(ErrorCode::kConfig,
+                      "listen address '" + spec + "': unknown kind '" + scheme + "'");
+  }
+  out.kind = scheme == "inet" ? ListenSpec::Kind::kInet : ListenSpec::Kind::kInet6;
+  std::size_t at = rest.find('@');
+  out.port = rest.substr(0, at);
+  if (at != std::string::npos) out.host = rest.substr(at + 1);
+  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']')
+    out.host = out.host.substr(1, out.host.size() - 2);
+  if (out.port.empty() ||
+      !std::all_of(out.port.begin(), out.port.end(),
+                   [](unsigned char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoul(out.port.substr(0, 6)) > 65535) {
+    return make_error(ErrorCode::kConfig, "listen address '" + spec + "': bad port");
+  }
+  return out;
+}
+
+// A listening socket, non-blocking. TCP_NODELAY is set on it because Linux copies it to the
+// connections it accepts: a reply of several packets (headers to add, then continue) must not
+// wait for the MTA's delayed ACK between them.
+Result<int> open_listener(const ListenSpec& spec, int socket_mode, int* port) {
+  *port = 0;
+  if (spec.kind == ListenSpec::Kind::kUnix) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return make_error(ErrorCode::kIo, "socket: " + errno_text(errno));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, spec.path.c_str(), spec.path.size() + 1);
+    // A socket left by an earlier run (killed, or crashed) would stop bind; only a socket is
+    // removed, never another kind of file.
+    struct stat st {};
+    if (lstat(spec.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(spec.path.c_str());
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        listen(fd, SOMAXCONN) != 0) {
+      int error = errno;
+      close(fd);
+      return make_error(ErrorCode::kIo, "cannot listen on " + spec.path + ": " + errno_text(error));
+    }
+    // The MTA's user must be able to write to the socket; the umask would decide otherwise.
+    if (chmod(spec.path.c_str(), static_cast<mode_t>(socket_mode)) != 0) {
+      int error = errno;
+      close(fd);
+      unlink(spec.path.c_str());
+      return make_error(ErrorCode::kIo,
+                        "cannot set the mode of " + spec.path + ": " + errno_text(error));
+    }
+    return fd;
+  }
+  addrinfo hints{};
+  hints.ai_family = spec.kind == ListenSpec::Kind::kInet ? AF_INET : AF_INET6;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  int status = getaddrinfo(spec.host.empty() ? nullptr : spec.host.c_str(), spec.port.c_str(),
+                           &hints, &found);
+  if (status != 0) {
+    return make_error(ErrorCode::kConfig,
+                      "cannot resolve listen host '" + spec.host + "': " + gai_strerror(status));
+  }
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(found, freeaddrinfo);
+  int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return make_error(ErrorCode::kIo, "socket: " + errno_text(errno));
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0) {
+    spdlog::warn(
+        "cannot set TCP_NODELAY on the milter socket: replies may be delayed by about 40 ms");
+  }
+  if (bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+    int error = errno;
+    close(fd);
+    return make_error(ErrorCode::kIo, fmt::format("cannot listen on port {} of '{}' ({}; in use?)",
+                                                  spec.port, spec.host, errno_text(error)));
+  }
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0) {
+    *port = bound.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
+                                       : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  }
+  return fd;
+}
+
+}  // namespace
+
+struct Connection {
+  explicit Connection(int fd, const SessionOptions& options) : fd(fd), session(options) {}
+  int fd;
+  Session session;
+  std::string out;            // replies not yet written
+  std::size_t out_start = 0;  // written bytes at the front of out
+  bool writing = false;       // EPOLLOUT requested
+  // A decision runs on a worker: the session is the worker's until it completes. Bytes that
+  // arrive meanwhile wait in early_input.
+  bool busy = false;
+  Session::Step decision = Session::Step::kNeedInput;
+  RcptOutcome rcpt_outcome;
+  MessageOutcome message_outcome;
+  std::string early_input;
+  bool gone = false;  // the MTA closed, or the connection failed: free it once not busy
+  Clock::time_point last_input = Clock::now();
+};
+
+struct Server::Impl {
+  Impl(const ServerOptions& options, Decider& decider) : options(options), decider(decider) {}
+
+  ServerOptions options;
+  Decider& decider;
+  ListenSpec spec;
+  int listener = -1;
+  bool listener_watched = false;
+  int epoll = -1;
+  int wake = -1;  // eventfd: completed decisions, stop()
+  std::atomic<bool> stop_requested{false};
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections;
+
+  // The worker pool and its two queues.
+  std::mutex mutex;
+  std::condition_variable work_ready;
+  std::deque<Connection*> work;
+  std::vector<Connection*> completed;
+  bool workers_stop = false;
+  std::vector<std::thread> workers;
+
+  std::string read_buffer = std::string(kReadBytes, '\0');
+  // Tags for epoll's data.ptr that are not connections.
+  char listener_tag = 0, wake_tag = 0;
+
+  void watch_listener(bool on) {
+    if (listener < 0 || on == listener_watched) return;
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.ptr = &listener_tag;
+    epoll_ctl(epoll, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listener, &event);
+    listener_watched = on;
+  }
+
+  void close_listener() {
+    if (listener < 0) return;
+    watch_listener(false);
+    close(listener);
+    listener = -1;
+    if (spec.kind == ListenSpec::Kind::kUnix) unlink(spec.path.c_str());
+  }
+
+  void accept_all() {
+    while (true) {
+      int fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        // Out of descriptors or memory: stop accepting until the next sweep, a second from
+        // now, rather than spin on a listener that stays readable.
+        spdlog::warn("milter: cannot accept a connection: {}; pausing for a second",
+                     errno_text(errno));
+        watch_listener(false);
+        return;
+      }
+      auto connection = std::make_unique<Connection>(fd, options.session);
+      epoll_event event{};
+      event.events = EPOLLIN | EPOLLRDHUP;
+      event.data.ptr = connection.get();
+      if (epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) != 0) {
+        spdlog::warn("milter: cannot watch a new connection: {}", errno_text(errno));
+        close(fd);
+        continue;
+      }
+      Connection* c = connection.get();
+      connections.emplace(c, std::move(connection));
+    }
+  }
+
+  void destroy(Connection* c) {
+    epoll_ctl(epoll, EPOLL_CTL_DEL, c->fd, nullptr);
+    close(c->fd);
+    connections.erase(c);
+  }
+
+  // Closes the connection now, or marks it to be freed when its decision completes.
+  void drop(Connection* c) {
+    if (c->busy) {
+      if (!c->gone) {
+        c->gone = true;
+        epoll_ctl(epoll, EPOLL_CTL_DEL, c->fd, nullptr);
+      }
+      return;
+    }
+    destroy(c);
+  }
+
+  void set_writing(Connection* c, bool on) {
+    if (c->writing == on) return;
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLRDHUP | (on ? static_cast<std::uint32_t>(EPOLLOUT) : 0u);
+    event.data.ptr = c;
+    epoll_ctl(epoll, EPOLL_CTL_MOD, c->fd, &event);
+    c->writing = on;
+  }
+
+  // Writes what is pending in one call; what the socket does not take waits for EPOLLOUT.
+  // Returns false when the connection failed.
+  bool flush(Connection* c) {
+    while (c->out_start < c->out.size()) {
+      ssize_t n = send(c->fd, c->out.data() + c->out_start, c->out.size() - c->out_start,
+                       MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        c->out_start += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        set_writing(c, true);
+        return true;
+      }
+      spdlog::debug("milter: cannot write to the MTA: {}", errno_text(errno));
+      c->out.clear();
+      c->out_start = 0;
+      return false;
+    }
+    c->out.clear();
+    c->out_start = 0;
+    set_writing(c, false);
+    return true;
+  }
+
+  // Handles the session's complete packets: replies, or a decision handed to a worker.
+  // Returns false when the connection is to be closed.
+  bool drive(Connection* c) {
+    Session::Step step = c->session.advance(c->out);
+    bool keep = true;
+    switch (step) {
+      case Session::Step::kNeedInput:
+        break;
+      case Session::Step::kDecideRecipient:
+      case Session::Step::kDecideMessage: {
+        c->busy = true;
+        c->decision = step;
+        std::lock_guard lock(mutex);
+        work.push_back(c);
+        work_ready.notify_one();
+        break;
+      }
+      case Session::Step::kClose:
+        if (!c->session.close_reason().empty())
+          spdlog::warn("milter: closing the connection: {}", c->session.close_reason());
+        keep = false;
+        break;
+    }
+    if (!flush(c)) return false;
+    return keep;
+  }
+
+  // While stopping, a connection without a message in flight is closed at once.
+  bool idle(const Connection* c) const {
+    return !c->busy && !c->session.in_transaction() && c->out_start == c->out.size();
+  }
+
+  void on_event(Connection* c, std::uint32_t events) {
+    if (events & EPOLLOUT) {
+      if (!flush(c)) return drop(c);
+      if (stop_requested && idle(c)) return drop(c);
+    }
+    if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
+    std::string& buffer = read_buffer;
+    bool closed = false;
+    while (true) {
+      ssize_t n = read(c->fd, buffer.data(), buffer.size());
+      if (n > 0) {
+        std::string_view bytes(buffer.data(), static_cast<std::size_t>(n));
+        if (c->busy) {
+          c->early_input.append(bytes);
+        } else {
+          c->session.receive(bytes);
+        }
+        if (static_cast<std::size_t>(n) < buffer.size()) break;
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      closed = true;  // end of stream, or a reset
+      break;
+    }
+    c->last_input = Clock::now();
+    // The MTA waits for our reply to RCPT and to the end of the message; more than a packet's
+    // worth meanwhile is not the protocol.
+    if (c->busy && c->early_input.size() > options.session.max_packet_bytes + kReadBytes) {
+      spdlog::warn("milter: the MTA sent {} bytes while waiting for a reply; closing",
+                   c->early_input.size());
+      return drop(c);
+    }
+    bool keep = c->busy || drive(c);
+    if (!keep || closed) return drop(c);
+    if (stop_requested && idle(c)) drop(c);
+  }
+
+  void on_completed(Connection* c) {
+    c->busy = false;
+    if (c->gone) return destroy(c);
+    if (c->decision == Session::Step::kDecideRecipient) {
+      c->session.finish_recipient(c->rcpt_outcome, c->out);
+    } else {
+      c->session.finish_message(c->message_outcome, c->out);
+      c->message_outcome = MessageOutcome{};
+    }
+    c->decision = Session::Step::kNeedInput;
+    if (!c->early_input.empty()) {
+      c->session.receive(c->early_input);
+      c->early_input.clear();
+    }
+    c->last_input = Clock::now();
+    if (!drive(c)) return drop(c);
+    if (stop_requested && idle(c)) drop(c);
+  }
+
+  void work_loop() {
+    while (true) {
+      Connection* c;
+      {
+        std::unique_lock lock(mutex);
+        work_ready.wait(lock, [&] { return workers_stop || !work.empty(); });
+        if (work.empty()) return;
+        c = work.front();
+        work.pop_front();
+      }
+      decide(c);
+      bool was_empty;
+      {
+        std::lock_guard lock(mutex);
+        was_empty = completed.empty();
+        completed.push_back(c);
+      }
+      // One wake-up for any number of completions that pile up before the loop runs.
+      if (was_empty) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = write(wake, &one, sizeof one);
+      }
+    }
+  }
+
+  void decide(Connection* c) {
+    const Session& s = c->session;
+    // The gateway catches its own errors and applies gateway.on_failure; an exception here
+    // would be a bug outside it, answered by asking the MTA to retry rather than by a crash.
+    try {
+      if (c->decision == Session::Step::kDecideRecipient) {
+        c->rcpt_outcome = decider.on_recipient(s.transaction(), s.recipient());
+      } else {
+        c->message_outcome = decider.on_message(s.transaction(), s.message());
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("milter: unexpected error deciding: {}", e.what());
+      const char* text = "sendguard could not check this just now; please try again later";
+      c->rcpt_outcome = {RcptOutcome::Verb::kTempfail, text};
+      c->message_outcome = MessageOutcome{};
+      c->message_outcome.verb = MessageOutcome::Verb::kTempfail;
+      c->message_outcome.reply = text;
+    }
+  }
+
+  void sweep(Clock::time_point now) {
+    if (!stop_requested) watch_listener(true);
+    auto limit = std::chrono::seconds(options.idle_timeout_s);
+    std::vector<Connection*> expired;
+    for (auto& [c, owned] : connections) {
+      if (!c->busy && !c->gone && now - c->last_input > limit) expired.push_back(c);
+    }
+    for (Connection* c : expired) {
+      spdlog::info("milter: no command from the MTA for {} s; closing its connection",
+                   options.idle_timeout_s);
+      drop(c);
+    }
+  }
+
+  void start_stopping() {
+    close_listener();
+    std::size_t in_flight = 0;
+    std::vector<Connection*> idle_now;
+    for (auto& [c, owned] : connections) {
+      if (idle(c)) {
+        idle_now.push_back(c);
+      } else {
+        ++in_flight;
+      }
+    }
+    for (Connection* c : idle_now) drop(c);
+    spdlog::info("milter: stopping; {} connection(s) with a message in flight may finish it",
+                 in_flight);
+  }
+
+  void run() {
+    std::size_t count = options.workers;
+    if (count == 0) count = std::max<std::size_t>(4, 2 * std::thread::hardware_concurrency());
+    for (std::size_t i = 0; i < count; ++i) workers.emplace_back([this] { work_loop(); });
+
+    bool stopping = false;
+    Clock::time_point deadline{};
+    Clock::time_point next_sweep = Clock::now() + std::chrono::seconds(1);
+    std::vector<epoll_event> events(256);
+    while (true) {
+      int n = epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 1000);
+      if (n < 0 && errno != EINTR) {
+        spdlog::error("milter: epoll_wait: {}", errno_text(errno));
+        break;
+      }
+      for (int i = 0; i < n; ++i) {
+        void* tag = events[i].data.ptr;
+        if (tag == &listener_tag) {
+          if (listener >= 0) accept_all();
+        } else if (tag == &wake_tag) {
+          std::uint64_t value;
+          [[maybe_unused]] ssize_t r = read(wake, &value, sizeof value);
+          std::vector<Connection*> done;
+          {
+            std::lock_guard lock(mutex);
+            done.swap(completed);
+          }
+          for (Connection* c : done) on_completed(c);
+        } else {
+          auto* c = static_cast<Connection*>(tag);
+          // An event queued for a connection closed earlier in this batch.
+          if (!connections.contains(c) || c->gone) continue;
+          on_event(c, events[i].events);
+        }
+      }
+      Clock::time_point now = Clock::now();
+      if (stop_requested && !stopping) {
+        stopping = true;
+        deadline = now + std::chrono::seconds(options.shutdown_grace_s);
+        start_stopping();
+      }
+      if (now >= next_sweep) {
+        sweep(now);
+        next_sweep = now + std::chrono::seconds(1);
+      }
+      if (stopping) {
+        if (now >= deadline) {
+          std::vector<Connection*> left;
+          for (auto& [c, owned] : connections)
+            if (!c->busy && !c->gone) left.push_back(c);
+          if (!left.empty()) {
+            spdlog::warn(
+                "milter: closing {} connection(s) still in a transaction after {} s; "
+                "the MTA keeps their mail",
+                left.size(), options.shutdown_grace_s);
+          }
+          for (Connection* c : left) drop(c);
+        }
+        if (connections.empty()) break;
+      }
+    }
+    {
+      std::lock_guard lock(mutex);
+      workers_stop = true;
+    }
+    work_ready.notify_all();
+    for (std::thread& t : workers) t.join();
+    workers.clear();
+    close_listener();
+  }
+};
+
+Result<std::unique_ptr<Server>> Server::listen(const ServerOptions& options, Decider& decider) {
+  auto spec = parse_listen(options.listen);
+  if (!spec) return std::unexpected(spec.error());
+  auto impl = std::make_unique<Impl>(options, decider);
+  impl->spec = *spec;
+  int port = 0;
+  auto fd = open_listener(*spec, options.socket_mode, &port);
+  if (!fd) return std::unexpected(fd.error());
+  impl->listener = *fd;
+  impl->epoll = epoll_create1(EPOLL_CLOEXEC);
+  impl->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (impl->epoll < 0 || impl->wake < 0) {
+    return make_error(ErrorCode::kIo, "cannot set up the event loop: " + errno_text(errno));
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = &impl->wake_tag;
+  epoll_ctl(impl->epoll, EPOLL_CTL_ADD, impl->wake, &event);
+  impl->watch_listener(true);
+  return std::unique_ptr<Server>(new Server(std::move(impl), port));
+}
+
+Server::Server(std::unique_ptr<Impl> impl, int port) : impl_(std::move(impl)), port_(port) {}
+
+Server::~Server() {
+  if (!impl_) return;
+  for (auto& [c, owned] : impl_->connections) close(c->fd);
+  impl_->connections.clear();
+  impl_->close_listener();
+  if (impl_->wake >= 0) close(impl_->wake);
+  if (impl_->epoll >= 0) close(impl_->epoll);
+}
+
+void Server::run() { impl_->run(); }
+
+void Server::stop() {
+  impl_->stop_requested.store(true);
+  std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(impl_->wake, &one, sizeof one);
+}
+
+}  // namespace sendguard::milter
