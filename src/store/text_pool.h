@@ -27,6 +27,7 @@ class TextPool {
   void clear();
 
  private:
+  static constexpr std::uint64_t kFree = UINT64_MAX;
   // Where `text` is in index_, or the free slot where it would go.
   std::size_t slot_of(std::string_view text, std::uint64_t hash) const;
   void grow_index();
@@ -35,7 +36,10 @@ class TextPool {
   std::size_t block_used_ = 0, block_size_ = 0, block_bytes_ = 0;
   std::vector<std::string_view> texts_;  // by Id, into blocks_
   std::vector<std::uint64_t> hashes_;    // by Id
-  std::vector<Id> index_;                // open addressing; kNotFound when free
+  // Open addressing. A slot holds the text's Id in its low half and the high half of its hash
+  // in its high half (kFree when free), so that a probe of another text is told apart
+  // without reading that text or its hash.
+  std::vector<std::uint64_t> index_;
 };
 
 }  // namespace sendguard
