@@ -88,7 +88,10 @@ Result<Domain> parse_address_literal(std::string_view literal) {
 
 }  // namespace
 
-Result<Mailbox> parse_mailbox(std::string_view input) {
+namespace {
+
+template <class Normalize>
+Result<Mailbox> parse_mailbox_with(std::string_view input, const Normalize& normalize) {
   if (input.size() > kMaxAddressBytes) return invalid("the address is longer than 1024 bytes");
   if (!address_internal::is_valid_utf8(input)) return invalid("the address is not valid UTF-8");
   for (unsigned char c : input) {
@@ -153,10 +156,20 @@ Result<Mailbox> parse_mailbox(std::string_view input) {
     mailbox.is_address_literal = true;
     return mailbox;
   }
-  auto normalized = normalize_domain(domain);
+  auto normalized = normalize(domain);
   if (!normalized) return std::unexpected(normalized.error());
   mailbox.domain = std::move(*normalized);
   return mailbox;
+}
+
+}  // namespace
+
+Result<Mailbox> parse_mailbox(std::string_view input) {
+  return parse_mailbox_with(input, normalize_domain);
+}
+
+Result<Mailbox> parse_mailbox(std::string_view input, const DomainNormalizer& normalize) {
+  return parse_mailbox_with(input, normalize);
 }
 
 }  // namespace sendguard

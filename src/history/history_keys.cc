@@ -71,10 +71,44 @@ std::string HistoryKeys::organisation_domain(std::string_view ascii_domain) cons
 std::optional<HistoryRecipient> HistoryKeys::recipient(std::string_view address) const {
   auto mailbox = parse_mailbox(strip_angle_brackets(address));
   if (!mailbox) return std::nullopt;
+  return recipient_of(*mailbox, organisation_domain(mailbox->domain.ascii));
+}
+
+std::optional<HistoryRecipient> HistoryKeys::recipient(std::string_view address,
+                                                       DomainMemo& memo) const {
+  const std::string* organisation = nullptr;
+  auto mailbox = parse_mailbox(strip_angle_brackets(address), [&](std::string_view written) {
+    const DomainMemo::Entry& entry =
+        memo.find_or_add(written, [&](std::string_view text) -> DomainMemo::Entry {
+          auto domain = normalize_domain(text);
+          if (!domain) return {std::move(domain), {}};
+          std::string registrable = organisation_domain(domain->ascii);
+          return {std::move(domain), std::move(registrable)};
+        });
+    organisation = &entry.organisation;
+    return entry.domain;
+  });
+  if (!mailbox) return std::nullopt;
+  // An address literal is not looked up in the memo: its organisation is itself.
+  return recipient_of(*mailbox, mailbox->is_address_literal || !organisation
+                                    ? organisation_domain(mailbox->domain.ascii)
+                                    : *organisation);
+}
+
+HistoryRecipient HistoryKeys::recipient_of(const Mailbox& mailbox,
+                                           std::string organisation) const {
   // Local parts are case-sensitive on paper and never in practice: Bob@ and bob@ are one person.
-  std::string local = lower_ascii(mailbox->local_part);
-  return HistoryRecipient{hide(local + "@" + mailbox->domain.ascii),
-                          organisation_domain(mailbox->domain.ascii), hide(local)};
+  std::string local = lower_ascii(mailbox.local_part);
+  return HistoryRecipient{hide(local + "@" + mailbox.domain.ascii), std::move(organisation),
+                          hide(local)};
+}
+
+const DomainMemo::Entry& DomainMemo::find_or_add(
+    std::string_view written, const std::function<Entry(std::string_view)>& normalize) {
+  auto it = entries_.find(written);
+  if (it != entries_.end()) return it->second;
+  if (entries_.size() >= kLimit) entries_.clear();
+  return entries_.emplace(std::string(written), normalize(written)).first->second;
 }
 
 std::string HistoryKeys::sender(std::string_view address) const {

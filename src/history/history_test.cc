@@ -102,6 +102,28 @@ TEST_F(HistoryTest, KeysNormaliseAddressesAndDomains) {
   EXPECT_EQ(keys_.organisation_domain("a.b.co.uk"), "b.co.uk");
 }
 
+TEST_F(HistoryTest, KeysFromTheDomainMemoAreTheKeysWithout) {
+  // Each domain twice, in different spellings, so that the second meets the memo.
+  const std::vector<std::string> addresses = {
+      "Bob <Bob@HQ.Army.MIL>", "carol@hq.army.mil.", "<dan@hq.army.mil>", "x@bücher.example",
+      "y@xn--bcher-kva.example", "z@[192.0.2.1]", "w@[192.0.2.1]", "not an address",
+      "a@bad..domain", "b@bad..domain", "\"quoted local\"@Example.ORG", "e@example.org",
+      "f@sub.example.co.uk", "g@sub.example.co.uk", "<>"};
+  DomainMemo memo;
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& address : addresses) {
+      SCOPED_TRACE(address);
+      auto plain = keys_.recipient(address);
+      auto memoised = keys_.recipient(address, memo);
+      ASSERT_EQ(plain.has_value(), memoised.has_value());
+      if (!plain) continue;
+      EXPECT_EQ(plain->address, memoised->address);
+      EXPECT_EQ(plain->domain, memoised->domain);
+      EXPECT_EQ(plain->local, memoised->local);
+    }
+  }
+}
+
 TEST_F(HistoryTest, HashedKeysHideAddressesButStillMatch) {
   std::string key_file = dir_ + "/key";
   std::ofstream(key_file) << "0123456789abcdef-a-secret-key\n";

@@ -15,7 +15,7 @@ const HistoryBatch::Recipient* HistoryLearner::recipient(const std::string& addr
   if (raw == normalised_.size()) {
     HistoryBatch::Recipient numbers{HistoryBatch::kEmptyText, HistoryBatch::kEmptyText,
                                     HistoryBatch::kEmptyText};
-    if (auto r = keys_.recipient(address)) {
+    if (auto r = keys_.recipient(address, domains_)) {
       numbers = {batch_.intern(r->address), batch_.intern(r->domain), batch_.intern(r->local)};
     }
     normalised_.push_back(numbers);

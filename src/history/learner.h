@@ -64,6 +64,7 @@ class HistoryLearner {
   // The numbers of normalised_ belong to the batch, so both are emptied with it.
   TextPool raw_;
   std::vector<HistoryBatch::Recipient> normalised_;
+  DomainMemo domains_;  // kept across batches: it holds no numbers
 };
 
 // What learn_sources() read and counted.
