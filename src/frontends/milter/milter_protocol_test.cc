@@ -1,4 +1,5 @@
 #include "frontends/milter/milter_protocol.h"
+#include "frontends/milter/milter_test_packets.h"
 
 #include <gtest/gtest.h>
 
@@ -9,18 +10,8 @@ namespace {
 
 using namespace std::string_literals;
 
-std::string u32(std::uint32_t v) {
-  std::string s;
-  s += static_cast<char>(v >> 24);
-  s += static_cast<char>(v >> 16 & 0xff);
-  s += static_cast<char>(v >> 8 & 0xff);
-  s += static_cast<char>(v & 0xff);
-  return s;
-}
-
-std::string packet(char command, const std::string& data = "") {
-  return u32(static_cast<std::uint32_t>(data.size() + 1)) + command + data;
-}
+using test_packets::packet;
+using test_packets::u32;
 
 TEST(MilterFraming, ReadsOneCompletePacket) {
   std::string wire = packet('M', "<a@example.org>\0"s);

@@ -1,4 +1,5 @@
 #include "frontends/milter/milter_server.h"
+#include "frontends/milter/milter_test_packets.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -22,20 +23,10 @@ namespace {
 using namespace std::string_literals;
 using namespace std::chrono_literals;
 
-std::string u32(std::uint32_t v) {
-  std::string s;
-  s += static_cast<char>(v >> 24);
-  s += static_cast<char>(v >> 16 & 0xff);
-  s += static_cast<char>(v >> 8 & 0xff);
-  s += static_cast<char>(v & 0xff);
-  return s;
-}
+using test_packets::packet;
+using test_packets::postfix_negotiation;
+using test_packets::u32;
 
-std::string packet(char command, const std::string& data = "") {
-  return u32(static_cast<std::uint32_t>(data.size() + 1)) + command + data;
-}
-
-std::string negotiation() { return packet('O', u32(6) + u32(0x1ff) + u32(0x1fffff)); }
 
 // Refuses recipients at army.ml; a message containing "slow" takes 1.5 s to decide.
 class FakeDecider : public Decider {
@@ -132,7 +123,7 @@ class ServerTest : public ::testing::Test {
   }
   // Negotiates and sends one message to recipient; returns the RCPT reply.
   std::string begin(Client& c, const std::string& recipient) {
-    c.send_bytes(negotiation());
+    c.send_bytes(postfix_negotiation());
     EXPECT_EQ(c.reply()[0], 'O');
     c.send_bytes(packet('D', "Mi\0Q42\0"s) + packet('M', "<a@example.org>\0"s) +
                  packet('R', "<" + recipient + ">\0"s));
@@ -199,7 +190,7 @@ TEST_F(ServerTest, StopAnswersTheMessageInFlight) {
 TEST_F(ServerTest, StopClosesIdleConnectionsAtOnce) {
   start_tcp();
   Client idle(server->port());
-  idle.send_bytes(negotiation());
+  idle.send_bytes(postfix_negotiation());
   EXPECT_EQ(idle.reply()[0], 'O');
   server->stop();
   EXPECT_EQ(idle.reply(), "EOF");
@@ -209,12 +200,12 @@ TEST_F(ServerTest, StopClosesIdleConnectionsAtOnce) {
 TEST_F(ServerTest, HostileInputClosesOnlyThatConnection) {
   start_tcp();
   Client bad(server->port()), good(server->port());
-  bad.send_bytes(negotiation());
+  bad.send_bytes(postfix_negotiation());
   EXPECT_EQ(bad.reply()[0], 'O');
   bad.send_bytes(u32(0xfffffff0) + "B");
   EXPECT_EQ(bad.reply(), "EOF");
   Client unknown(server->port());
-  unknown.send_bytes(negotiation() + packet('Z'));
+  unknown.send_bytes(postfix_negotiation() + packet('Z'));
   EXPECT_EQ(unknown.reply()[0], 'O');
   EXPECT_EQ(unknown.reply(), "EOF");
   EXPECT_EQ(begin(good, "a@army.mil"), "c:");
@@ -226,7 +217,7 @@ TEST_F(ServerTest, IdleConnectionsTimeOut) {
   options.idle_timeout_s = 1;
   start(options);
   Client c(server->port());
-  c.send_bytes(negotiation());
+  c.send_bytes(postfix_negotiation());
   EXPECT_EQ(c.reply()[0], 'O');
   EXPECT_EQ(c.reply(4000), "EOF");
 }
@@ -244,7 +235,7 @@ TEST_F(ServerTest, UnixSocketGetsItsModeAndIsRemovedAtStop) {
   EXPECT_EQ(st.st_mode & 0777, 0666u);
   Client c(path);
   ASSERT_TRUE(c.connected());
-  c.send_bytes(negotiation());
+  c.send_bytes(postfix_negotiation());
   EXPECT_EQ(c.reply()[0], 'O');
   server->stop();
   thread.join();

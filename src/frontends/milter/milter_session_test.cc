@@ -1,4 +1,5 @@
 #include "frontends/milter/milter_session.h"
+#include "frontends/milter/milter_test_packets.h"
 
 #include <gtest/gtest.h>
 
@@ -11,21 +12,10 @@ namespace {
 using namespace std::string_literals;
 using Step = Session::Step;
 
-std::string u32(std::uint32_t v) {
-  std::string s;
-  s += static_cast<char>(v >> 24);
-  s += static_cast<char>(v >> 16 & 0xff);
-  s += static_cast<char>(v >> 8 & 0xff);
-  s += static_cast<char>(v & 0xff);
-  return s;
-}
+using test_packets::packet;
+using test_packets::u32;
 
-std::string packet(char command, const std::string& data = "") {
-  return u32(static_cast<std::uint32_t>(data.size() + 1)) + command + data;
-}
-
-// What Postfix offers: every action and every protocol step.
-std::string postfix_negotiation() { return packet('O', u32(6) + u32(0x1ff) + u32(0x1fffff)); }
+using test_packets::postfix_negotiation;
 
 // Splits replies into packets: "command:data" each.
 std::vector<std::string> replies(const std::string& wire) {
