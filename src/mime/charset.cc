@@ -37,7 +37,10 @@ bool convert(std::string_view bytes, const char* from, std::string& out) {
   if (converted == nullptr) return false;
   out.assign(converted, written);
   g_free(converted);
-  return true;
+  // glibc's iconv reads a charset name without its punctuation ("utf-8\x0f" is UTF-8) and passes
+  // bytes such as F6 B7 9A 9C through its UTF-8 "conversion" unchanged: what comes out is
+  // checked, and anything but valid UTF-8 counts as a failed conversion.
+  return is_valid_utf8(out);
 }
 
 std::uint64_t load_8_bytes(const char* p) {

@@ -26,6 +26,15 @@ TEST(Charset, Windows1252MapsTheC1Range) {
   EXPECT_EQ(windows1252_to_utf8("\x81"), "\xEF\xBF\xBD");
 }
 
+// Found by the fuzzer: iconv takes "utf-8\x0f" for UTF-8 and passes invalid bytes through its
+// UTF-8 "conversion"; the text must still come out valid.
+TEST(Charset, AConversionThatGivesInvalidUtf8IsAFailedOne) {
+  auto odd_name = decode_to_utf8("a\xF6\xB7\x9A\x9C b", "utf-8\x0f");
+  EXPECT_TRUE(is_valid_utf8(odd_name.text));
+  EXPECT_TRUE(odd_name.charset_mismatch);
+  EXPECT_EQ(odd_name.text, "a\xC3\xB6\xC2\xB7\xC5\xA1\xC5\x93 b");  // read as Windows-1252
+}
+
 TEST(Charset, DeclaredCharsetsAndFallbacks) {
   EXPECT_EQ(decode_to_utf8("caf\xE9", "ISO-8859-1").text, "caf\xC3\xA9");
   EXPECT_EQ(decode_to_utf8("\x80", "iso-8859-1").text, "\xE2\x82\xAC");  // read as 1252
