@@ -214,6 +214,18 @@ RcptOutcome Gateway::on_recipient(const Transaction& transaction, std::string_vi
   }
 }
 
+std::optional<RcptOutcome> Gateway::quick_recipient(const Transaction& transaction,
+                                                    std::string_view recipient) const {
+  Clock::time_point start = Clock::now();
+  Sender sender{bare_address(transaction.sender), transaction.auth_user};
+  auto [verdict, decision] = guard_->decide_recipient(bare_address(recipient), sender);
+  if (milliseconds_since(start) > config_.rcpt_time_limit_ms) return std::nullopt;
+  if (decision &&
+      (decision->action == Action::kReject || decision->action == Action::kDropRecipient))
+    return std::nullopt;
+  return RcptOutcome{};
+}
+
 MessageOutcome Gateway::on_message(const Transaction& transaction, std::string_view raw_message) {
   Clock::time_point start = Clock::now();
   try {

@@ -86,6 +86,12 @@ class Gateway {
       std::unique_ptr<Store> store);
 
   RcptOutcome on_recipient(const Transaction& transaction, std::string_view recipient);
+  // on_recipient()'s answer when it is an acceptance, which needs neither the store nor the
+  // audit log: the recipient check and the policy's RCPT rules, in memory. std::nullopt when
+  // the recipient is refused or dropped, or the check ran over gateway.rcpt_time_limit_ms:
+  // on_recipient() then decides it in full.
+  std::optional<RcptOutcome> quick_recipient(const Transaction& transaction,
+                                             std::string_view recipient) const;
   MessageOutcome on_message(const Transaction& transaction, std::string_view raw_message);
 
   const GatewayCounters& counters() const { return counters_; }

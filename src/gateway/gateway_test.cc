@@ -115,6 +115,24 @@ TEST_F(GatewayTest, LookalikeRecipientIsRefusedAtRcptAndAudited) {
   EXPECT_EQ(gateway->counters().recipients_rejected.load(), 1u);
 }
 
+TEST_F(GatewayTest, TheQuickRecipientAnswerIsAnAcceptanceOrNothing) {
+  auto gateway = open();
+  // Accepted recipients (known, new, internal) are answered at once and leave no audit record.
+  for (const char* accepted : {"<bob@army.mil>", "<carol@unknown-firm.com>", "<dan@example.org>"}) {
+    auto quick = gateway->quick_recipient(transaction({}), accepted);
+    ASSERT_TRUE(quick.has_value()) << accepted;
+    EXPECT_EQ(quick->verb, RcptOutcome::Verb::kContinue) << accepted;
+    EXPECT_EQ(gateway->on_recipient(transaction({}), accepted).verb, quick->verb) << accepted;
+  }
+  // A refusal needs its audit record and evidence: it is left to on_recipient().
+  EXPECT_FALSE(gateway->quick_recipient(transaction({}), "<bob@army.ml>").has_value());
+  EXPECT_FALSE(gateway->quick_recipient(transaction({}), "<not an address>").has_value());
+  auto records = gateway->store().audit({});
+  ASSERT_TRUE(records.has_value());
+  EXPECT_TRUE(records->empty());
+  EXPECT_EQ(gateway->counters().recipients_rejected.load(), 0u);
+}
+
 TEST_F(GatewayTest, MarkedMailToUnknownDomainIsHeldWithAQuarantineEntry) {
   auto gateway = open();
   MessageOutcome outcome = gateway->on_message(

@@ -182,10 +182,31 @@ class Statement {
   Statement() = default;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Statement() { finalize(); }
+
+  void finalize() {
+    sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+  }
 
   sqlite3_stmt** out() { return &stmt_; }
   sqlite3_stmt* get() const { return stmt_; }
+
+  // For a statement kept and run again and again: at the end of the scope the statement is
+  // reset and its values unbound, ready for the next run, whichever way the scope was left.
+  class ResetOnExit {
+   public:
+    explicit ResetOnExit(Statement& kept) : stmt_(kept.stmt_) {}
+    ~ResetOnExit() {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+    ResetOnExit(const ResetOnExit&) = delete;
+    ResetOnExit& operator=(const ResetOnExit&) = delete;
+
+   private:
+    sqlite3_stmt* stmt_;
+  };
 
   int bind(int index, std::string_view text) {
     return sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
@@ -215,7 +236,10 @@ class Statement {
 class SqliteStore final : public Store {
  public:
   SqliteStore(sqlite3* db, StoreOptions options) : db_(db), options_(std::move(options)) {}
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  ~SqliteStore() override {
+    insert_audit_.finalize();
+    sqlite3_close_v2(db_);
+  }
 
   // Sets the connection up and applies missing migrations; the first error names the step.
   Result<void> initialise() {
@@ -269,13 +293,19 @@ class SqliteStore final : public Store {
   Result<std::int64_t> append_audit(const AuditRecord& record) override {
     if (auto ok = check_audit_record(record); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
-    Statement st;
-    if (prepare(st,
-                "INSERT INTO audit (time_us, node, stage, queue_id, message_id, sender, "
-                "auth_user, recipients, rule, action, monitor, override_justification, details) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") != SQLITE_OK) {
+    // Every decision appends one row: the statement is compiled once, not per message (its
+    // compilation cost as much as the insert).
+    if (insert_audit_.get() == nullptr &&
+        prepare_persistent(insert_audit_,
+                           "INSERT INTO audit (time_us, node, stage, queue_id, message_id, "
+                           "sender, auth_user, recipients, rule, action, monitor, "
+                           "override_justification, details) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") !=
+            SQLITE_OK) {
       return failure("append to audit log");
     }
+    Statement& st = insert_audit_;
+    Statement::ResetOnExit reset(st);
     st.bind(1, to_micros(record.time));
     st.bind(2, record.node);
     st.bind(3, record.stage);
@@ -742,6 +772,11 @@ class SqliteStore final : public Store {
   int prepare(Statement& st, std::string_view sql) {
     return sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), st.out(), nullptr);
   }
+  // For a statement kept for the connection's life and run again and again.
+  int prepare_persistent(Statement& st, std::string_view sql) {
+    return sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, st.out(), nullptr);
+  }
 
   int exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
 
@@ -820,6 +855,7 @@ class SqliteStore final : public Store {
 
   std::mutex mutex_;
   sqlite3* db_;
+  Statement insert_audit_;  // prepared on first use
   const StoreOptions options_;
 };
 

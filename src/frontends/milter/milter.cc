@@ -25,6 +25,10 @@ class GatewayDecider final : public Decider {
   MessageOutcome on_message(const Transaction& transaction, std::string_view message) override {
     return gateway_.on_message(transaction, message);
   }
+  std::optional<RcptOutcome> quick_recipient(const Transaction& transaction,
+                                             std::string_view recipient) override {
+    return gateway_.quick_recipient(transaction, recipient);
+  }
 
  private:
   Gateway& gateway_;

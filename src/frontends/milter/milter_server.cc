@@ -292,6 +292,13 @@ struct Server::Impl {
   // Returns false when the connection is to be closed.
   bool drive(Connection* c) {
     Session::Step step = c->session.advance(c->out);
+    // Recipients the decider can answer at once are answered here, and the session goes on.
+    while (step == Session::Step::kDecideRecipient) {
+      std::optional<RcptOutcome> quick = quick_recipient(c);
+      if (!quick) break;
+      c->session.finish_recipient(*quick, c->out);
+      step = c->session.advance(c->out);
+    }
     bool keep = true;
     switch (step) {
       case Session::Step::kNeedInput:
@@ -399,6 +406,17 @@ struct Server::Impl {
         std::uint64_t one = 1;
         [[maybe_unused]] ssize_t n = write(wake, &one, sizeof one);
       }
+    }
+  }
+
+  std::optional<RcptOutcome> quick_recipient(Connection* c) {
+    const Session& s = c->session;
+    try {
+      return decider.quick_recipient(s.transaction(), s.recipient());
+    } catch (const std::exception& e) {
+      // on_recipient() on a worker decides it again, with the gateway's own error handling.
+      spdlog::debug("milter: quick recipient check failed ({}); deciding on a worker", e.what());
+      return std::nullopt;
     }
   }
 

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,14 @@ class Decider {
   virtual ~Decider() = default;
   virtual RcptOutcome on_recipient(const Transaction& transaction, std::string_view recipient) = 0;
   virtual MessageOutcome on_message(const Transaction& transaction, std::string_view message) = 0;
+  // The answer to a recipient when it can be given at once, in memory, without the store (the
+  // usual acceptance); std::nullopt sends the recipient to on_recipient() on a worker. Called
+  // on the event loop, so it must take microseconds and never wait: a hand-off to a worker and
+  // back costs two thread wake-ups, milliseconds when other work keeps the cores busy.
+  virtual std::optional<RcptOutcome> quick_recipient(const Transaction& /*transaction*/,
+                                                     std::string_view /*recipient*/) {
+    return std::nullopt;
+  }
 };
 
 struct ServerOptions {

@@ -13,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,9 +30,18 @@ using test_packets::postfix_negotiation;
 using test_packets::u32;
 
 
-// Refuses recipients at army.ml; a message containing "slow" takes 1.5 s to decide.
+// Refuses recipients at army.ml; a message containing "slow" takes 1.5 s to decide. With
+// `quick` set, it accepts other recipients on the event loop, and throws there for "boom".
 class FakeDecider : public Decider {
  public:
+  std::optional<RcptOutcome> quick_recipient(const Transaction&,
+                                             std::string_view recipient) override {
+    if (!quick) return std::nullopt;
+    if (recipient.find("boom") != std::string_view::npos) throw std::runtime_error("boom");
+    if (recipient.find("army.ml") != std::string_view::npos) return std::nullopt;
+    quick_recipients++;
+    return RcptOutcome{};
+  }
   RcptOutcome on_recipient(const Transaction&, std::string_view recipient) override {
     recipients++;
     if (recipient.find("army.ml") != std::string_view::npos)
@@ -44,7 +55,8 @@ class FakeDecider : public Decider {
     o.add_headers = {{"X-Sendguard-Queue-Id", t.queue_id}};
     return o;
   }
-  std::atomic<int> recipients{0}, messages{0};
+  std::atomic<bool> quick{false};
+  std::atomic<int> recipients{0}, quick_recipients{0}, messages{0};
 };
 
 // A blocking client speaking the MTA's side.
@@ -153,6 +165,31 @@ TEST_F(ServerTest, ServesAConversation) {
   EXPECT_EQ(c.reply(), "c:");
   c.send_bytes(packet('Q'));
   EXPECT_EQ(c.reply(), "EOF");
+  EXPECT_EQ(decider.messages, 1);
+}
+
+TEST_F(ServerTest, RecipientsTheDeciderAnswersAtOnceSkipTheWorkers) {
+  decider.quick = true;
+  start_tcp();
+  Client c(server->port());
+  ASSERT_TRUE(c.connected());
+  EXPECT_EQ(begin(c, "carol@army.mil"), "c:");
+  EXPECT_EQ(decider.quick_recipients, 1);
+  EXPECT_EQ(decider.recipients, 0);
+  // One burst: a refusal that goes to a worker, an acceptance answered at once, and a quick
+  // check that throws, decided again on a worker. The replies keep the order of the commands.
+  c.send_bytes(packet('R', "<bob@army.ml>\0"s) + packet('R', "<dave@army.mil>\0"s) +
+               packet('R', "<boom@army.mil>\0"s));
+  EXPECT_EQ(c.reply(), "y:550 5.7.1 Did you mean army.mil?\0"s);
+  EXPECT_EQ(c.reply(), "c:");
+  EXPECT_EQ(c.reply(), "c:");
+  EXPECT_EQ(decider.quick_recipients, 2);
+  EXPECT_EQ(decider.recipients, 2);
+  c.send_bytes(packet('T'));
+  EXPECT_EQ(c.reply(), "c:");
+  c.send_bytes(content("Hello\r\n"));
+  EXPECT_EQ(c.reply(), "h:X-Sendguard-Queue-Id\0Q42\0"s);
+  EXPECT_EQ(c.reply(), "c:");
   EXPECT_EQ(decider.messages, 1);
 }
 
