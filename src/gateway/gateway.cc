@@ -295,6 +295,22 @@ void Gateway::record_delivery(const Transaction& transaction, const Evaluation& 
   recorder_->record(std::move(mail));
 }
 
+// Adds the recipients whose own decision is drop-recipient to the outcome's removals.
+std::vector<DroppedRecipient> Gateway::drop_recipients(const Transaction& transaction,
+                                                       const Decision& decision,
+                                                       MessageOutcome& outcome) {
+  std::vector<DroppedRecipient> dropped;
+  for (std::size_t i = 0; i < decision.recipients.size() && i < transaction.recipients.size();
+       ++i) {
+    const RecipientDecision& d = decision.recipients[i];
+    if (d.action != Action::kDropRecipient) continue;
+    outcome.remove_recipients.push_back(transaction.recipients[i]);
+    counters_.recipients_dropped.fetch_add(1);
+    dropped.push_back({bare_address(transaction.recipients[i]), d.rule, d.reason});
+  }
+  return dropped;
+}
+
 MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& evaluation) {
   const Decision& decision = evaluation.decision;
   const MessageReport& report = evaluation.report;
@@ -350,12 +366,19 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
       outcome.reply = decision.reply;
       break;
     case Action::kHold: {
+      // A recipient another rule drops is removed before the message is held: released
+      // later, the message must not reach it.
+      std::vector<DroppedRecipient> dropped = drop_recipients(transaction, decision, outcome);
       QuarantineEntry entry;
       entry.held_at = record.time;
       entry.queue_id = transaction.queue_id;
       entry.message_id = report.message_id;
       entry.sender = record.sender;
-      entry.recipients = record.recipients;
+      for (std::size_t i = 0; i < record.recipients.size(); ++i) {
+        bool was_dropped = i < decision.recipients.size() &&
+                           decision.recipients[i].action == Action::kDropRecipient;
+        if (!was_dropped) entry.recipients.push_back(record.recipients[i]);
+      }
       entry.rule = decision.rule;
       for (const RecipientDecision& d : decision.recipients) {
         if (d.action == Action::kHold && !d.reason.empty()) {
@@ -371,22 +394,12 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
       outcome.quarantine_id = *id;
       outcome.quarantine_reason = "sendguard " + *id + ": rule " + decision.rule;
       outcome.add_headers.emplace_back("X-Sendguard-Quarantine-Id", *id);
-      break;
-    }
-    case Action::kDropRecipient: {
-      std::vector<DroppedRecipient> dropped;
-      for (std::size_t i = 0; i < decision.recipients.size() && i < transaction.recipients.size();
-           ++i) {
-        const RecipientDecision& d = decision.recipients[i];
-        if (d.action == Action::kDropRecipient) {
-          outcome.remove_recipients.push_back(transaction.recipients[i]);
-          counters_.recipients_dropped.fetch_add(1);
-          dropped.push_back({bare_address(transaction.recipients[i]), d.rule, d.reason});
-        }
-      }
       notify_sender(transaction, evaluation, dropped);
       break;
     }
+    case Action::kDropRecipient:
+      notify_sender(transaction, evaluation, drop_recipients(transaction, decision, outcome));
+      break;
     case Action::kTag:
       counters_.tagged.fetch_add(1);
       break;

@@ -111,6 +111,9 @@ class Gateway {
                        const MessageOutcome& outcome);
   void notify_sender(const Transaction& transaction, const Evaluation& evaluation,
                      const std::vector<DroppedRecipient>& dropped);
+  std::vector<DroppedRecipient> drop_recipients(const Transaction& transaction,
+                                                const Decision& decision,
+                                                MessageOutcome& outcome);
 
   GatewayConfig config_;
   std::string node_;

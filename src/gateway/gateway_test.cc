@@ -293,6 +293,29 @@ TEST_F(DropRecipientNoticeTest, TheSenderIsToldWhichRecipientWasRemovedAndWhy) {
   EXPECT_EQ(gateway->counters().sender_notices.load(), 1u);
 }
 
+TEST_F(DropRecipientNoticeTest, ADroppedRecipientIsRemovedFromAHeldMessageToo) {
+  RuleConfig hold;
+  hold.id = "hold-marked";
+  hold.detectors = {"marking.*"};
+  hold.action = "hold";
+  config_.policy.rules.push_back(hold);
+  auto gateway = open();
+  MessageOutcome outcome =
+      gateway->on_message(transaction({"<bob@army.mil>", "<eve@elsewhere.net>"}),
+                          message("Figures", "OFFICIAL-SENSITIVE\r\n\r\nThe figures.\r\n"));
+  ASSERT_TRUE(outcome.quarantine_reason.has_value());
+  EXPECT_NE(outcome.quarantine_reason->find("hold-marked"), std::string::npos);
+  EXPECT_EQ(outcome.remove_recipients, std::vector<std::string>{"<eve@elsewhere.net>"});
+  auto held = gateway->store().quarantine(QuarantineState::kHeld);
+  ASSERT_TRUE(held.has_value());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ((*held)[0].recipients, std::vector<std::string>{"bob@army.mil"});
+  EXPECT_EQ(gateway->counters().recipients_dropped.load(), 1u);
+  gateway->flush_notices();
+  EXPECT_NE(read_file(submitted_).find("Subject: Not delivered to eve@elsewhere.net: Figures"),
+            std::string::npos);
+}
+
 TEST_F(DropRecipientNoticeTest, NoNoticeToTheNullSenderOrAboutAutomaticMail) {
   auto gateway = open();
   Transaction bounce = transaction({"<bob@army.mil>", "<eve@elsewhere.net>"});

@@ -607,6 +607,11 @@ TEST_P(StoreTest, RefusesTextNeitherBackendCanKeepExactly) {
   auto r3 = store->append_audit(not_object);
   ASSERT_FALSE(r3);
   EXPECT_NE(r3.error().message.find("details_json is not a JSON object"), std::string::npos);
+  AuditRecord truncated = sample_record();
+  truncated.details_json = "{\"decision\": ";
+  auto r3b = store->append_audit(truncated);
+  ASSERT_FALSE(r3b);
+  EXPECT_NE(r3b.error().message.find("details_json is not a JSON object"), std::string::npos);
 
   QuarantineEntry entry = sample_entry();
   entry.location = "\xc0\xaf";  // an overlong '/'
