@@ -9,10 +9,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "store/day_list.h"
 #include "store/sqlite_day_functions.h"
@@ -290,37 +293,30 @@ class SqliteStore final : public Store {
     SqliteStore& store_;
   };
 
+  // Decisions on several worker threads append at once. They are written together: the first
+  // caller to find no writer at work becomes it and writes every record queued meanwhile in
+  // one transaction, so a burst of decisions costs one commit instead of one each. Each
+  // caller still returns only once its own record is committed, or with the error.
   Result<std::int64_t> append_audit(const AuditRecord& record) override {
     if (auto ok = check_audit_record(record); !ok) return std::unexpected(ok.error());
-    std::lock_guard lock(mutex_);
-    // Every decision appends one row: the statement is compiled once, not per message (its
-    // compilation cost as much as the insert).
-    if (insert_audit_.get() == nullptr &&
-        prepare_persistent(insert_audit_,
-                           "INSERT INTO audit (time_us, node, stage, queue_id, message_id, "
-                           "sender, auth_user, recipients, rule, action, monitor, "
-                           "override_justification, details) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") !=
-            SQLITE_OK) {
-      return failure("append to audit log");
+    PendingAppend mine{&record, std::nullopt};
+    std::unique_lock lock(appends_mutex_);
+    appends_.push_back(&mine);
+    while (!mine.result) {
+      if (appending_) {
+        appends_done_.wait(lock);
+        continue;
+      }
+      appending_ = true;
+      std::vector<PendingAppend*> batch;
+      batch.swap(appends_);
+      lock.unlock();
+      write_appends(batch);
+      lock.lock();
+      appending_ = false;
+      appends_done_.notify_all();
     }
-    Statement& st = insert_audit_;
-    Statement::ResetOnExit reset(st);
-    st.bind(1, to_micros(record.time));
-    st.bind(2, record.node);
-    st.bind(3, record.stage);
-    st.bind(4, record.queue_id);
-    st.bind(5, record.message_id);
-    st.bind(6, record.sender);
-    st.bind(7, record.auth_user);
-    st.bind(8, encode_recipients(record.recipients));
-    st.bind(9, record.rule);
-    st.bind(10, record.action);
-    st.bind(11, std::int64_t{record.monitor ? 1 : 0});
-    st.bind(12, record.override_justification);
-    st.bind(13, stored_details(record));
-    if (sqlite3_step(st.get()) != SQLITE_DONE) return failure("append to audit log");
-    return sqlite3_last_insert_rowid(db_);
+    return std::move(*mine.result);
   }
 
   Result<std::vector<AuditRecord>> audit(const AuditQuery& query) override {
@@ -769,6 +765,70 @@ class SqliteStore final : public Store {
     return entries;
   }
 
+  struct PendingAppend {
+    const AuditRecord* record;
+    std::optional<Result<std::int64_t>> result;  // set once written or failed
+  };
+
+  // Writes a batch of appends: alone, in its own transaction; together, in one. A failure
+  // (a full disk, an I/O error: the records were checked before they were queued) fails the
+  // whole batch, which is rolled back, so no caller is told "failed" for a record that stays.
+  void write_appends(const std::vector<PendingAppend*>& batch) {
+    std::lock_guard lock(mutex_);
+    auto fail_all = [&](const std::unexpected<Error>& error) {
+      for (PendingAppend* p : batch) p->result = error;
+    };
+    if (batch.size() == 1) {
+      batch.front()->result = insert_audit_row(*batch.front()->record);
+      return;
+    }
+    if (exec("BEGIN IMMEDIATE") != SQLITE_OK) return fail_all(failure("append to audit log"));
+    for (PendingAppend* p : batch) {
+      auto id = insert_audit_row(*p->record);
+      if (!id) {
+        fail_all(std::unexpected(id.error()));
+        exec("ROLLBACK");
+        return;
+      }
+      p->result = *id;
+    }
+    if (exec("COMMIT") != SQLITE_OK) {
+      fail_all(failure("append to audit log"));
+      exec("ROLLBACK");
+    }
+  }
+
+  // One INSERT into the audit table; call with mutex_ held. The statement is compiled once,
+  // not per decision (compiling it cost as much as the insert).
+  Result<std::int64_t> insert_audit_row(const AuditRecord& record) {
+    if (insert_audit_.get() == nullptr &&
+        prepare_persistent(insert_audit_,
+                           "INSERT INTO audit (time_us, node, stage, queue_id, message_id, "
+                           "sender, auth_user, recipients, rule, action, monitor, "
+                           "override_justification, details) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") !=
+            SQLITE_OK) {
+      return failure("append to audit log");
+    }
+    Statement& st = insert_audit_;
+    Statement::ResetOnExit reset(st);
+    st.bind(1, to_micros(record.time));
+    st.bind(2, record.node);
+    st.bind(3, record.stage);
+    st.bind(4, record.queue_id);
+    st.bind(5, record.message_id);
+    st.bind(6, record.sender);
+    st.bind(7, record.auth_user);
+    st.bind(8, encode_recipients(record.recipients));
+    st.bind(9, record.rule);
+    st.bind(10, record.action);
+    st.bind(11, std::int64_t{record.monitor ? 1 : 0});
+    st.bind(12, record.override_justification);
+    st.bind(13, stored_details(record));
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return failure("append to audit log");
+    return sqlite3_last_insert_rowid(db_);
+  }
+
   int prepare(Statement& st, std::string_view sql) {
     return sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), st.out(), nullptr);
   }
@@ -856,6 +916,11 @@ class SqliteStore final : public Store {
   std::mutex mutex_;
   sqlite3* db_;
   Statement insert_audit_;  // prepared on first use
+  // The appends waiting to be written, and whether a caller is writing (append_audit).
+  std::mutex appends_mutex_;
+  std::condition_variable appends_done_;
+  std::vector<PendingAppend*> appends_;
+  bool appending_ = false;
   const StoreOptions options_;
 };
 

@@ -258,6 +258,44 @@ TEST_P(StoreTest, ConcurrentOpenersOfANewDatabaseAllSucceed) {
   EXPECT_EQ(opened, kOpeners);
 }
 
+TEST_P(StoreTest, ConcurrentAppendsAreEachWrittenOnceWithTheirOwnId) {
+  // Worker threads deciding at once: the appends may be written together, but each caller
+  // gets the id of its own record, and every record is there exactly once.
+  auto store = open();
+  ASSERT_TRUE(store);
+  constexpr int kThreads = 8, kEach = 40;
+  std::vector<std::vector<std::int64_t>> ids(kThreads);
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        AuditRecord record = sample_record();
+        record.queue_id = "Q" + std::to_string(t) + "-" + std::to_string(i);
+        auto id = store->append_audit(record);
+        if (!id) {
+          errors[t] = id.error().message;
+          return;
+        }
+        ids[t].push_back(*id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) ASSERT_EQ(e, "");
+  auto records = store->audit({});
+  ASSERT_TRUE(records.has_value());
+  ASSERT_EQ(records->size(), static_cast<std::size_t>(kThreads * kEach));
+  std::map<std::int64_t, std::string> queue_id_of;
+  for (const AuditRecord& r : *records) queue_id_of[r.id] = r.queue_id;
+  ASSERT_EQ(queue_id_of.size(), records->size());
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kEach; ++i) {
+      EXPECT_EQ(queue_id_of[ids[t][i]], "Q" + std::to_string(t) + "-" + std::to_string(i));
+    }
+  }
+}
+
 TEST_P(StoreTest, AuditRecordRoundTrips) {
   auto store = open();
   ASSERT_TRUE(store);
