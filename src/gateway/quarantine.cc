@@ -1,10 +1,10 @@
 #include "gateway/quarantine.h"
 
 #include <chrono>
-#include <ctime>
 #include <optional>
 #include <vector>
 
+#include "core/utc_time.h"
 #include "gateway/run_program.h"
 #include "guard/report_json.h"
 
@@ -76,15 +76,6 @@ void audit_operator_action(Store& store, const QuarantineEntry& entry, const std
   details["by"] = by;
   record.details_json = dump_line(details);
   (void)store.append_audit(record);  // the state change itself is recorded in the entry
-}
-
-std::string utc_text(std::chrono::system_clock::time_point t) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
 }
 
 enum class Verb { kRelease, kDiscard };
@@ -186,10 +177,10 @@ Result<Recovery> recover_stalled(Store& store, const GatewayConfig& config,
                           id + "`");
   }
   std::string earlier =
-      "the claim by " + entry.changed_by + " at " + utc_text(entry.changed_at) + " was cut short";
+      "the claim by " + entry.changed_by + " at " + utc_time(entry.changed_at) + " was cut short";
   nlohmann::ordered_json details;
   details["recovered_claim_by"] = entry.changed_by;
-  details["recovered_claim_at"] = utc_text(entry.changed_at);
+  details["recovered_claim_at"] = utc_time(entry.changed_at);
   if (*held_now) {
     auto back = store.transition(id, QuarantineState::kReleasing, QuarantineState::kHeld, by);
     if (!back) return std::unexpected(back.error());
@@ -225,8 +216,8 @@ Result<std::string> act(Store& store, const GatewayConfig& config, const std::st
       auto retry_at = (*entry)->changed_at + std::chrono::seconds(config.stale_release_s);
       return make_error(ErrorCode::kInvalidInput,
                         "message " + id + " is being released or discarded by " +
-                            (*entry)->changed_by + " since " + utc_text((*entry)->changed_at) +
-                            "; if that was cut short, run this again after " + utc_text(retry_at) +
+                            (*entry)->changed_by + " since " + utc_time((*entry)->changed_at) +
+                            "; if that was cut short, run this again after " + utc_time(retry_at) +
                             " (gateway.stale_release_s)");
     }
     auto recovery = recover_stalled(store, config, **entry, by, verb);

@@ -1,6 +1,5 @@
 #include "frontends/cli/common.h"
 
-#include <ctime>
 #include <iostream>
 
 #include "gateway/gateway.h"
@@ -28,26 +27,6 @@ std::optional<Config> load_config_or_report(const CommonOptions& options) {
     return std::nullopt;
   }
   return std::move(*config);
-}
-
-std::string utc_time(std::chrono::system_clock::time_point t) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
-std::optional<std::chrono::system_clock::time_point> parse_utc(const std::string& text) {
-  std::tm tm{};
-  for (const char* format :
-       {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
-    tm = {};
-    const char* end = strptime(text.c_str(), format, &tm);
-    if (end && *end == '\0') return std::chrono::system_clock::from_time_t(timegm(&tm));
-  }
-  return std::nullopt;
 }
 
 std::optional<ConfigAndStore> open_store_or_report(const CommonOptions& common) {

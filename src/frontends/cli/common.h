@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/utc_time.h"
 #include "store/store.h"
 
 namespace sendguard::cli {
@@ -33,9 +34,5 @@ struct ConfigAndStore {
 };
 std::optional<ConfigAndStore> open_store_or_report(const CommonOptions& common);
 
-// A time as "2026-11-28T10:00:00Z".
-std::string utc_time(std::chrono::system_clock::time_point t);
-// "2026-11-28", "2026-11-28T10:00:00Z" or "2026-11-28 10:00", read as UTC.
-std::optional<std::chrono::system_clock::time_point> parse_utc(const std::string& text);
 
 }  // namespace sendguard::cli
