@@ -131,29 +131,32 @@ void Gateway::notify_sender(const Transaction& transaction, const Evaluation& ev
   notifier_->send(std::move(notice));
 }
 
-RcptOutcome Gateway::fail_rcpt(const Transaction& transaction, const std::string& why) {
+// Counts and logs a decision sendguard could not make; returns whether gateway.on_failure lets
+// the mail through unchecked (fail open) rather than asking the MTA to retry (fail closed).
+bool Gateway::record_failure(const Transaction& transaction, std::string_view stage,
+                             const std::string& why, std::string_view when_open,
+                             std::string_view when_closed) {
   bool open = config_.on_failure == "accept";
   std::uint64_t n = (open ? counters_.failed_open : counters_.failed_closed).fetch_add(1) + 1;
-  spdlog::warn("{} RCPT: cannot decide ({}); {} (failure #{} of this kind)",
-               or_dash(transaction.queue_id), why,
-               open ? "accepting the recipient unchecked (on_failure: accept)"
-                    : "telling the client to retry (on_failure: tempfail)",
-               n);
-  if (open) return {};
+  spdlog::warn("{} {}: cannot decide ({}); {} (failure #{} of this kind)",
+               or_dash(transaction.queue_id), stage, why, open ? when_open : when_closed, n);
+  return open;
+}
+
+RcptOutcome Gateway::fail_rcpt(const Transaction& transaction, const std::string& why) {
+  if (record_failure(transaction, "RCPT", why,
+                     "accepting the recipient unchecked (on_failure: accept)",
+                     "telling the client to retry (on_failure: tempfail)"))
+    return {};
   return {RcptOutcome::Verb::kTempfail,
           "sendguard could not check this recipient just now; please try again later"};
 }
 
 MessageOutcome Gateway::fail_message(const Transaction& transaction, const std::string& why) {
-  bool open = config_.on_failure == "accept";
-  std::uint64_t n = (open ? counters_.failed_open : counters_.failed_closed).fetch_add(1) + 1;
-  spdlog::warn("{} end of data: cannot decide ({}); {} (failure #{} of this kind)",
-               or_dash(transaction.queue_id), why,
-               open ? "delivering it unchecked (on_failure: accept)"
-                    : "leaving it queued at the MTA for a retry (on_failure: tempfail)",
-               n);
   MessageOutcome outcome;
-  if (!open) {
+  if (!record_failure(transaction, "end of data", why,
+                      "delivering it unchecked (on_failure: accept)",
+                      "leaving it queued at the MTA for a retry (on_failure: tempfail)")) {
     outcome.verb = MessageOutcome::Verb::kTempfail;
     outcome.reply = "sendguard could not check this message just now; it will be retried";
   }

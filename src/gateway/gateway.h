@@ -104,6 +104,9 @@ class Gateway {
 
  private:
   Gateway() = default;
+  bool record_failure(const Transaction& transaction, std::string_view stage,
+                      const std::string& why, std::string_view when_open,
+                      std::string_view when_closed);
   RcptOutcome fail_rcpt(const Transaction& transaction, const std::string& why);
   MessageOutcome fail_message(const Transaction& transaction, const std::string& why);
   MessageOutcome apply(const Transaction& transaction, const Evaluation& evaluation);
