@@ -319,11 +319,15 @@ class EntityWalker {
 // The address headers GMime's message collects; each may appear once here.
 constexpr std::string_view kAddressHeaders[] = {"from", "to", "cc", "bcc"};
 
-void collect_address_header(GMimeParserOptions* options, std::string_view raw_value,
+// GMime's message keeps what it could parse of a list it could not parse whole, where
+// internet_address_list_parse() gives nothing; such a header declines the message.
+bool collect_address_header(GMimeParserOptions* options, std::string_view raw_value,
                             std::vector<std::string>& out) {
   GPtr<InternetAddressList> list(
       internet_address_list_parse(options, std::string(raw_value).c_str()));
+  if (!list) return false;
   collect_mailboxes(list.get(), out);
+  return true;
 }
 
 }  // namespace
@@ -367,9 +371,17 @@ std::optional<ParsedMessage> read_common_message(std::string_view raw, const Mim
       structure.read_entity(content_fields, raw.substr(head->body_offset), 1, Parent::kMessage);
   if (!body) return std::nullopt;
 
-  // Accepted: from here on the message is read to the end, as the GMime walk reads it.
   init_gmime();
   ParserOptionsPtr options = make_parser_options();
+  std::vector<std::vector<std::string>> mailboxes(std::size(kAddressHeaders));
+  for (std::size_t i = 0; i < std::size(kAddressHeaders); ++i) {
+    if (address_fields[i] != nullptr &&
+        !collect_address_header(options.get(), address_fields[i]->raw_value, mailboxes[i])) {
+      return std::nullopt;
+    }
+  }
+
+  // Accepted: from here on the message is read to the end, as the GMime walk reads it.
   ParsedMessage out;
   Budget budget(limits);
   Sink sink(out, budget);
@@ -378,13 +390,6 @@ std::optional<ParsedMessage> read_common_message(std::string_view raw, const Mim
                   decoded_header_value(options.get(), std::string(field.raw_value)));
   }
   record_subject(sink, out);
-
-  std::vector<std::vector<std::string>> mailboxes(std::size(kAddressHeaders));
-  for (std::size_t i = 0; i < std::size(kAddressHeaders); ++i) {
-    if (address_fields[i] != nullptr) {
-      collect_address_header(options.get(), address_fields[i]->raw_value, mailboxes[i]);
-    }
-  }
   if (!mailboxes[0].empty()) out.from = mailboxes[0].front();
   out.to = std::move(mailboxes[1]);
   out.cc = std::move(mailboxes[2]);

@@ -8,7 +8,14 @@ namespace {
 
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
-bool is_field_name_char(char c) { return c > 0x20 && c < 0x7F && c != ':'; }
+bool is_name_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+         c == '_' || c == '.';
+}
+
+// Field names, types and parameter names: letters, digits and "-_." only. RFC 5322 and 2045
+// allow more, and parsers disagree about the rest.
+bool is_field_name_char(char c) { return is_name_char(c); }
 
 bool is_field_value_char(char c) { return (c >= 0x20 && c < 0x7F) || c == '\t'; }
 
@@ -33,11 +40,8 @@ class Cursor {
     ++pos_;
     return true;
   }
-  std::string_view token() {
-    std::size_t start = pos_;
-    while (!at_end() && is_token_char(peek())) ++pos_;
-    return text_.substr(start, pos_ - start);
-  }
+  std::string_view token() { return take_while(is_token_char); }
+  std::string_view name() { return take_while(is_name_char); }
   // A quoted string's contents; nullopt for anything but printable ASCII and single inner
   // spaces (escapes, tabs, folds and edge spaces are where parsers differ).
   std::optional<std::string_view> quoted() {
@@ -59,6 +63,12 @@ class Cursor {
   }
 
  private:
+  std::string_view take_while(bool (*wanted)(char)) {
+    std::size_t start = pos_;
+    while (!at_end() && wanted(peek())) ++pos_;
+    return text_.substr(start, pos_ - start);
+  }
+
   std::string_view text_;
   std::size_t pos_ = 0;
 };
@@ -135,11 +145,11 @@ std::optional<StructuredValue> parse_structured_value(std::string_view raw_value
   Cursor cursor(raw_value);
   cursor.skip_white();
   StructuredValue out;
-  std::string_view type = cursor.token();
+  std::string_view type = cursor.name();
   if (type.empty()) return std::nullopt;
   if (with_subtype) {
     if (!cursor.take('/')) return std::nullopt;
-    std::string_view subtype = cursor.token();
+    std::string_view subtype = cursor.name();
     if (subtype.empty()) return std::nullopt;
     type = std::string_view(type.data(), type.size() + 1 + subtype.size());
   }
@@ -148,8 +158,8 @@ std::optional<StructuredValue> parse_structured_value(std::string_view raw_value
   while (!cursor.at_end()) {
     if (!cursor.take(';')) return std::nullopt;
     cursor.skip_white();
-    std::string_view name = cursor.token();
-    if (name.empty() || name.find('*') != std::string_view::npos) return std::nullopt;
+    std::string_view name = cursor.name();  // never RFC 2231's "name*0*"
+    if (name.empty()) return std::nullopt;
     if (!cursor.take('=')) return std::nullopt;
     std::optional<std::string_view> value;
     if (!cursor.at_end() && cursor.peek() == '"') {

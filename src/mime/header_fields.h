@@ -36,16 +36,16 @@ struct HeaderBlock {
   std::size_t body_offset = 0;  // where the body starts, after the empty line
 };
 
-// The header block at the start of `text`: fields of printable ASCII (names without white
-// space or colons, values with tabs allowed), folded lines that carry text, ended by an empty
+// The header block at the start of `text`: fields of printable ASCII (names of letters,
+// digits and "-_.", values with tabs allowed), folded lines that carry text, ended by an empty
 // line. Fields of more than `max_value_bytes` are refused, as are more than `max_fields`.
 std::optional<HeaderBlock> split_header_block(std::string_view text, std::size_t max_value_bytes,
                                               std::size_t max_fields);
 
-// "text/plain; charset=utf-8" or "attachment; filename=\"a.pdf\"": a token (or type/subtype),
-// then parameters whose names are tokens without RFC 2231's '*' and whose values are tokens or
-// quoted strings without escapes, encoded words, or spaces at either end or in pairs. A name
-// given twice is refused.
+// "text/plain; charset=utf-8" or "attachment; filename=\"a.pdf\"": a name (or type/subtype),
+// then parameters whose values are tokens or quoted strings without escapes, encoded words, or
+// spaces at either end or in pairs. Names, types and subtypes are letters, digits and "-_."
+// alone (so never RFC 2231's "name*0*"). A name given twice is refused.
 struct StructuredValue {
   std::string_view value;  // "text/plain", "attachment", as written
   std::vector<std::pair<std::string_view, std::string_view>> parameters;  // unquoted values
