@@ -374,6 +374,23 @@ TEST(FastPathEqualsGMime, LargeEncodedPartsThatGMimeDecodesInChunks) {
                                   attachment("data.bin", "application/octet-stream", bytes)})));
 }
 
+TEST(FastPathEqualsGMime, LinesLongerThanGMimesBuffer) {
+  // GMime scans content a buffer at a time; a line longer than its buffer, and one that starts
+  // like a delimiter without being one, must not end a part early in one reader only.
+  std::string long_line(100'000, 'a');
+  std::string dashes = "--b" + std::string(70'000, '-');
+  expect_declined(message("Subject: long", multipart("mixed", {plain(dashes + "\r\nx")}, "b")));
+  expect_accepted_and_equal(message(
+      "Subject: long",
+      multipart("mixed", {plain(long_line + "\r\n--c" + long_line), plain(long_line + long_line)},
+                "b")));
+  expect_accepted_and_equal(message("Subject: long", plain(long_line)));
+  expect_accepted_and_equal(message("Subject: " + std::string(30'000, 's') +
+                                        "\r\nX-Folded: " + std::string(20'000, 'f') + "\r\n " +
+                                        std::string(9'000, 'g'),
+                                    plain("x")));
+}
+
 TEST(FastPathEqualsGMime, LimitsReachedInTheWalk) {
   MimeLimits small_text;
   small_text.max_text_bytes = 10;
