@@ -288,26 +288,15 @@ class EntityWalker {
       }
       return;
     }
-    auto is_plain = [](const Entity& child) {
-      return !child.is_multipart() &&
-             is_plain_alternative(child.leaf.mime_type, child.leaf.disposition_attachment);
+    const std::vector<Entity>& children = entity.children;
+    auto is_plain = [&](int i) {
+      return !children[i].is_multipart() &&
+             is_plain_alternative(children[i].leaf.mime_type,
+                                  children[i].leaf.disposition_attachment);
     };
-    std::size_t plain_begin = out_.texts.size();
-    bool has_plain = false;
-    for (const Entity& child : entity.children) {
-      if (sink_.budget().stopped()) break;
-      if (is_plain(child)) {
-        has_plain = true;
-        walk(child, depth + 1, scope);
-      }
-    }
-    std::size_t other_begin = out_.texts.size();
-    for (const Entity& child : entity.children) {
-      if (sink_.budget().stopped()) break;
-      if (!is_plain(child)) walk(child, depth + 1, scope);
-    }
-    if (has_plain)
-      keep_what_alternatives_add(out_.texts, plain_begin, other_begin, scope.body_where);
+    walk_alternative(
+        sink_, out_, static_cast<int>(children.size()), is_plain,
+        [&](int i) { walk(children[i], depth + 1, scope); }, scope.body_where);
   }
 
  private:

@@ -123,22 +123,11 @@ class MessageWalker {
              g_mime_content_type_is_type(t, "text", "plain") &&
              (disposition == nullptr || g_ascii_strcasecmp(disposition, "attachment") != 0);
     };
-    std::size_t plain_begin = out_.texts.size();
-    bool has_plain = false;
-    for (int i = 0; i < count && !sink_.budget().stopped(); ++i) {
-      GMimeObject* part = g_mime_multipart_get_part(multipart, i);
-      if (is_plain(part)) {
-        has_plain = true;
-        walk(part, depth + 1, scope);
-      }
-    }
-    std::size_t other_begin = out_.texts.size();
-    for (int i = 0; i < count && !sink_.budget().stopped(); ++i) {
-      GMimeObject* part = g_mime_multipart_get_part(multipart, i);
-      if (!is_plain(part)) walk(part, depth + 1, scope);
-    }
-    if (has_plain)
-      keep_what_alternatives_add(out_.texts, plain_begin, other_begin, scope.body_where);
+    walk_alternative(
+        sink_, out_, count,
+        [&](int i) { return is_plain(g_mime_multipart_get_part(multipart, i)); },
+        [&](int i) { walk(g_mime_multipart_get_part(multipart, i), depth + 1, scope); },
+        scope.body_where);
   }
 
   void walk_message_part(GMimeMessagePart* part, int depth, const Scope& scope) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mime/extract.h"
+#include "mime/limits.h"
 #include "mime/mime.h"
 
 namespace sendguard::mime_internal {
@@ -76,5 +77,26 @@ void read_leaf(Sink& sink, const LeafPart& leaf, bool base64_broken, std::string
 // text lacks, e.g. text hidden by CSS. Reading both whole would double every count.
 void keep_what_alternatives_add(std::vector<TextSegment>& texts, std::size_t plain_begin,
                                 std::size_t other_begin, const std::string& body_where);
+
+// Reads the `count` parts of a multipart/alternative: the plain text ones whole and first, then
+// the others, which keep only what they add. `is_plain(i)` tells the plain ones;
+// `walk(i)` reads part i.
+template <typename IsPlain, typename Walk>
+void walk_alternative(Sink& sink, ParsedMessage& out, int count, IsPlain is_plain, Walk walk,
+                      const std::string& body_where) {
+  std::size_t plain_begin = out.texts.size();
+  bool has_plain = false;
+  for (int i = 0; i < count && !sink.budget().stopped(); ++i) {
+    if (is_plain(i)) {
+      has_plain = true;
+      walk(i);
+    }
+  }
+  std::size_t other_begin = out.texts.size();
+  for (int i = 0; i < count && !sink.budget().stopped(); ++i) {
+    if (!is_plain(i)) walk(i);
+  }
+  if (has_plain) keep_what_alternatives_add(out.texts, plain_begin, other_begin, body_where);
+}
 
 }  // namespace sendguard::mime_internal
