@@ -775,6 +775,20 @@ class SqliteStore final : public Store {
   // whole batch, which is rolled back, so no caller is told "failed" for a record that stays.
   void write_appends(const std::vector<PendingAppend*>& batch) {
     std::lock_guard lock(mutex_);
+    try {
+      write_appends_locked(batch);
+    } catch (const std::exception& e) {
+      // Out of memory, say. Every caller in the batch must still be answered, and the next
+      // writer must find no transaction left open.
+      if (sqlite3_get_autocommit(db_) == 0) exec("ROLLBACK");
+      for (PendingAppend* p : batch) {
+        p->result =
+            make_error(ErrorCode::kIo, std::string("store: cannot append to audit log: ") + e.what());
+      }
+    }
+  }
+
+  void write_appends_locked(const std::vector<PendingAppend*>& batch) {
     auto fail_all = [&](const std::unexpected<Error>& error) {
       for (PendingAppend* p : batch) p->result = error;
     };
