@@ -369,14 +369,13 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
       outcome.reply = decision.reply;
       break;
     case Action::kHold: {
-      // A recipient another rule drops is removed before the message is held: released
-      // later, the message must not reach it.
-      std::vector<DroppedRecipient> dropped = drop_recipients(transaction, decision, outcome);
       QuarantineEntry entry;
       entry.held_at = record.time;
       entry.queue_id = transaction.queue_id;
       entry.message_id = report.message_id;
       entry.sender = record.sender;
+      // A recipient another rule drops is removed from the message as it is held: released
+      // later, the message must not reach it.
       for (std::size_t i = 0; i < record.recipients.size(); ++i) {
         bool was_dropped = i < decision.recipients.size() &&
                            decision.recipients[i].action == Action::kDropRecipient;
@@ -397,7 +396,7 @@ MessageOutcome Gateway::apply(const Transaction& transaction, const Evaluation& 
       outcome.quarantine_id = *id;
       outcome.quarantine_reason = "sendguard " + *id + ": rule " + decision.rule;
       outcome.add_headers.emplace_back("X-Sendguard-Quarantine-Id", *id);
-      notify_sender(transaction, evaluation, dropped);
+      notify_sender(transaction, evaluation, drop_recipients(transaction, decision, outcome));
       break;
     }
     case Action::kDropRecipient:
