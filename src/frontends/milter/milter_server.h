@@ -40,6 +40,9 @@ class Decider {
   }
 };
 
+// The TCP segment size the listener advertises: an Ethernet frame's (milter_server.cc says why).
+inline constexpr int kAdvertisedSegmentBytes = 1460;
+
 struct ServerOptions {
   // inet:PORT@HOST, inet6:PORT@HOST (HOST may be omitted: every address; PORT 0: any free
   // port, see Server::port), or unix:PATH (local:PATH), as libmilter and the MTAs write it.

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -79,6 +80,12 @@ class Client {
   }
   ~Client() { close(fd_); }
   bool connected() const { return connected_; }
+  // The TCP maximum segment size this side sends with (what Postfix sizes its buffers by).
+  int segment_size() const {
+    int mss = 0;
+    socklen_t length = sizeof mss;
+    return getsockopt(fd_, IPPROTO_TCP, TCP_MAXSEG, &mss, &length) == 0 ? mss : -1;
+  }
   void send_bytes(const std::string& bytes) {
     ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(bytes.size()));
@@ -166,6 +173,17 @@ TEST_F(ServerTest, ServesAConversation) {
   c.send_bytes(packet('Q'));
   EXPECT_EQ(c.reply(), "EOF");
   EXPECT_EQ(decider.messages, 1);
+}
+
+TEST_F(ServerTest, TcpClientsAreOfferedAnEthernetSizedSegmentNotLoopbacks) {
+  start_tcp();
+  Client c(server->port());
+  ASSERT_TRUE(c.connected());
+  // Loopback's own MSS is about 64 KB; Postfix would size its milter buffers at twice that.
+  EXPECT_GT(c.segment_size(), 0);
+  EXPECT_LE(c.segment_size(), kAdvertisedSegmentBytes);
+  c.send_bytes(postfix_negotiation());
+  EXPECT_EQ(c.reply()[0], 'O');
 }
 
 TEST_F(ServerTest, RecipientsTheDeciderAnswersAtOnceSkipTheWorkers) {
