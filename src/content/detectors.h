@@ -40,6 +40,7 @@ struct Hit {
   std::string excerpt;
   std::string level;  // markings only
   int rank = 0;       // markings only: higher is more sensitive
+  int matches = 1;    // matches this hit stands for (a topic or custom detector's tally)
 };
 
 // Context words near a candidate. They have a small Hyperscan database of their own and are

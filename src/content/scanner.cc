@@ -180,6 +180,7 @@ int on_match(unsigned id, unsigned long long from, unsigned long long to, unsign
       if (auto m = flight_number_at(c->text, to)) add(*c, id, m->first, m->second);
       break;
     case TermScan::kAirportCode:
+    case TermScan::kPlainWord:
       if (word_at(c->text, to - ref.length, to)) add(*c, id, to - ref.length, to);
       break;
     case TermScan::kBookingWord:
@@ -350,7 +351,8 @@ void HyperscanScanner::emit(std::string_view where, std::vector<Hit>& hits,
     f.detector = std::string(detector);
     f.confidence = best->confidence;
     f.where = std::string(where);
-    f.count = static_cast<int>(list.size());
+    f.count = 0;
+    for (const Hit* h : list) f.count += h->matches;
     f.excerpt = best->excerpt;
     f.level = best->level;
     f.rank = best->rank;
@@ -532,7 +534,7 @@ void HyperscanScanner::scan_text(std::string_view text, std::string_view where,
     std::string groups;
     for (const char* g : tallies[t].groups) groups += (groups.empty() ? "" : ", ") + std::string(g);
     h.excerpt = std::to_string(tallies[t].distinct) + " signals: " + groups;
-    for (int k = 1; k < tallies[t].matches; ++k) hits.push_back(h);  // count = matches
+    h.matches = tallies[t].matches;
     hits.push_back(std::move(h));
   }
 
@@ -548,8 +550,7 @@ void HyperscanScanner::scan_text(std::string_view text, std::string_view where,
     std::string_view value = text.substr(custom_first[d], custom_first_end[d] - custom_first[d]);
     h.excerpt =
         context_before(text, custom_first[d]) + " " + mask_after(value.substr(0, 64), 3, 12);
-    std::size_t n = std::min(count, kMaxFindingsPerDetector);
-    for (std::size_t k = 1; k < n; ++k) hits.push_back(h);
+    h.matches = static_cast<int>(std::min(count, kMaxFindingsPerDetector));
     hits.push_back(std::move(h));
   }
   emit(where, hits, out);

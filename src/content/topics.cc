@@ -24,10 +24,23 @@ namespace {
 constexpr unsigned kWord = HS_FLAG_SOM_LEFTMOST | HS_FLAG_CASELESS;
 constexpr unsigned kExact = HS_FLAG_SOM_LEFTMOST;
 
+// True for a word or phrase that is its own literal: letters, digits, spaces, hyphens and
+// apostrophes, starting and ending with a letter or digit (so that \b around it means what
+// word_at() checks).
+bool plain_word(std::string_view w) {
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (w.empty() || !alnum(w.front()) || !alnum(w.back())) return false;
+  return std::all_of(w.begin(), w.end(),
+                     [&](char c) { return alnum(c) || c == ' ' || c == '-' || c == '\''; });
+}
+
 void words(std::vector<TopicTerm>& out, Topic topic, double weight, const char* group,
            std::initializer_list<const char*> list, unsigned flags = kWord) {
-  for (const char* w : list)
-    out.push_back({std::string("\\b") + w + "\\b", flags, topic, weight, TermCheck::kNone, group});
+  for (const char* w : list) {
+    TermScan scan = flags == kWord && plain_word(w) ? TermScan::kPlainWord : TermScan::kAsWritten;
+    out.push_back(
+        {std::string("\\b") + w + "\\b", flags, topic, weight, TermCheck::kNone, group, scan});
+  }
 }
 
 // IATA codes of the airlines and airports most mail mentions.
@@ -311,6 +324,12 @@ std::vector<TermExpression> database_expressions(const TopicTerm& term) {
       return {{R"((?:[A-Z][A-Z0-9]|[0-9][A-Z])\s?\d)", 0, 0}};
     case TermScan::kAirportCode:
       return {{alternation("", kAirportCodes, ""), 0, 3}};
+    case TermScan::kPlainWord: {
+      // The expression is \b<word>\b; the word holds nothing a pattern would read otherwise
+      // but the apostrophe and the hyphen, which are literal outside a class.
+      std::string word = term.expression.substr(2, term.expression.size() - 4);
+      return {{word, HS_FLAG_CASELESS, word.size()}};
+    }
     case TermScan::kBookingWord: {
       std::vector<TermExpression> out;
       for (std::string_view w : kBookingWords) {
@@ -355,7 +374,7 @@ bool word_at(std::string_view text, std::size_t from, std::size_t to) {
   return (from == 0 || !is_word(text[from - 1])) && (to >= text.size() || !is_word(text[to]));
 }
 
-std::size_t next_booking_reference(std::string_view text, std::size_t from) {
+std::size_t next_booking_reference(std::string_view text, std::size_t from, std::size_t last) {
   auto reference_at = [&](std::size_t i) {
     if (i < from || i + 6 > text.size() || (i > 0 && is_word(text[i - 1]))) return false;
     for (std::size_t k = i; k < i + 6; ++k)
@@ -367,27 +386,30 @@ std::size_t next_booking_reference(std::string_view text, std::size_t from) {
   std::size_t i = from;
   if (i + 32 <= text.size()) {
     std::uint32_t next = upper_or_digit_mask(text.data() + i);
-    for (; i + 32 <= text.size(); i += 16) {
+    for (; i + 32 <= text.size() && i <= last; i += 16) {
       std::uint32_t mask = next;
       next = upper_or_digit_mask(text.data() + i + 16);
       std::uint32_t both = mask | next << 16;
       std::uint32_t runs = both & both >> 1 & both >> 2 & both >> 3 & both >> 4 & both >> 5;
       for (runs &= 0xffff; runs != 0; runs &= runs - 1) {
         std::size_t at = i + static_cast<std::size_t>(std::countr_zero(runs));
+        if (at > last) return SIZE_MAX;
         if (reference_at(at)) return at;
       }
     }
   }
-  for (; i + 6 <= text.size(); ++i)
+  for (; i + 6 <= text.size() && i <= last; ++i)
     if (reference_at(i)) return i;
   return SIZE_MAX;
 }
 
 std::size_t booking_reference_after(std::string_view text, std::size_t word_from,
                                     std::size_t word_to) {
-  for (std::size_t at = next_booking_reference(text, word_to);
-       at != SIZE_MAX && at <= word_from + kBookingWordSpan;
-       at = next_booking_reference(text, at + 6)) {
+  // Only references that start within the span are asked for: a booking word with none
+  // after it must not send the search on to the next reference, wherever that is.
+  const std::size_t last = word_from + kBookingWordSpan;
+  for (std::size_t at = next_booking_reference(text, word_to, last); at != SIZE_MAX;
+       at = next_booking_reference(text, at + 6, last)) {
     std::string_view ref = text.substr(at, 6);
     if (!std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return at;

@@ -8,6 +8,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <cctype>
 #include <random>
 #include <set>
 #include <string>
@@ -111,7 +112,7 @@ std::set<Span> stand_in_matches(const TopicTerm& term, const TermDatabases& dbs,
   for (auto [id, from, to] : dbs.stand_in.scan(text)) {
     if (term.scan == TermScan::kFlightNumber) {
       if (auto m = flight_number_at(text, to)) out.insert(*m);
-    } else if (term.scan == TermScan::kAirportCode) {
+    } else if (term.scan == TermScan::kAirportCode || term.scan == TermScan::kPlainWord) {
       std::size_t length = dbs.lengths[id];
       if (word_at(text, to - length, to)) out.emplace(to - length, to);
     }
@@ -200,6 +201,51 @@ TEST(ContentTermScan, AirportCodesAsTheExactExpression) {
       EXPECT_EQ(stand_in_matches(term, dbs, text), exact_matches(dbs, text)) << text;
 }
 
+// Texts of the plain topic words in every case, inside other words, beside digits, underscores,
+// hyphens, apostrophes and UTF-8 letters.
+std::vector<std::string> plain_word_texts() {
+  std::vector<std::string> words;
+  for (const TopicTerm& t : topic_terms())
+    if (t.scan == TermScan::kPlainWord) words.push_back(t.expression.substr(2, t.expression.size() - 4));
+  static const char* kAround[] = {"", " ", "  ", "x", "_", "1", "-", "'", ".", "\n", "\xC3\xA9", "s"};
+  std::mt19937 rng(20261128);
+  std::vector<std::string> out;
+  for (int t = 0; t < 200; ++t) {
+    std::string s;
+    int n = 1 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < n; ++i) {
+      std::string w = words[rng() % words.size()];
+      if (rng() % 3 == 0)
+        for (char& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (rng() % 4 == 0 && !w.empty()) w[0] = static_cast<char>(std::toupper(w[0]));
+      s += kAround[rng() % std::size(kAround)];
+      s += w;
+      s += kAround[rng() % std::size(kAround)];
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+TEST(ContentTermScan, PlainWordsAsTheExactExpression) {
+  const std::vector<std::string> texts = plain_word_texts();
+  std::size_t plain = 0, matched = 0;
+  for (const TopicTerm& term : topic_terms()) {
+    if (term.scan != TermScan::kPlainWord) continue;
+    ++plain;
+    ASSERT_EQ(database_expressions(term).front().flags & HS_FLAG_SOM_LEFTMOST, 0u);
+    TermDatabases dbs(term);
+    for (const std::string& text : texts) {
+      std::set<Span> exact = exact_matches(dbs, text);
+      matched += exact.size();
+      EXPECT_EQ(stand_in_matches(term, dbs, text), exact) << term.expression << " in " << text;
+    }
+  }
+  // Most topic words are plain, and the texts hold them as whole words and as parts of others.
+  EXPECT_GT(plain, 150u);
+  EXPECT_GT(matched, 500u);
+}
+
 TEST(ContentTermScan, BookingReferencesAsTheExactExpression) {
   const TopicTerm& term = term_with(TermScan::kBookingWord);
   TermDatabases dbs(term);
@@ -242,6 +288,11 @@ TEST(ContentTermScan, BookingReferencesInLongText) {
       found.push_back(at);
     EXPECT_EQ(found, (std::vector<std::size_t>{pad + 1, pad + 59})) << pad;
     EXPECT_EQ(next_booking_reference(text, pad + 2), pad + 59) << pad;
+    // A last start: references that start after it are not looked for.
+    EXPECT_EQ(next_booking_reference(text, 0, pad + 1), pad + 1) << pad;
+    EXPECT_EQ(next_booking_reference(text, 0, pad), SIZE_MAX) << pad;
+    EXPECT_EQ(next_booking_reference(text, pad + 2, pad + 58), SIZE_MAX) << pad;
+    EXPECT_EQ(next_booking_reference(text, pad + 2, pad + 59), pad + 59) << pad;
   }
 }
 
