@@ -158,7 +158,7 @@ struct Collector {
   std::string_view text;
   std::vector<RawMatch>& matches;
   std::vector<std::uint32_t>& per_pattern;
-  std::size_t first_booking = SIZE_MAX;  // the first booking reference after a booking word
+  unsigned booking_id;  // the booking reference term's id (it has no expression of its own)
 };
 
 void add(Collector& c, unsigned id, std::size_t from, std::size_t to) {
@@ -183,26 +183,15 @@ int on_match(unsigned id, unsigned long long from, unsigned long long to, unsign
     case TermScan::kPlainWord:
       if (word_at(c->text, to - ref.length, to)) add(*c, id, to - ref.length, to);
       break;
-    case TermScan::kBookingWord:
-      // Words arrive in order of their end, so the first reference found stays the first.
-      if (c->first_booking == SIZE_MAX)
-        c->first_booking = booking_reference_after(c->text, to - ref.length, to);
+    case TermScan::kBookingWord: {
+      // The reference this booking word vouches for, if any; one that two words vouch for
+      // arrives twice and is counted once, as every repeated start is.
+      std::size_t at = booking_reference_after(c->text, to - ref.length, to);
+      if (at != SIZE_MAX) add(*c, c->booking_id, at, at + 6);
       break;
+    }
   }
   return 0;
-}
-
-// Booking references as the exact expression would have reported them to on_match: every
-// one, in order, up to the per-pattern cap. Those before the first one a booking word
-// vouches for would fail check_term(), so they are left out.
-void add_booking_references(Collector& c, unsigned id) {
-  if (c.first_booking == SIZE_MAX) return;
-  std::size_t seen = 0;
-  for (std::size_t at = next_booking_reference(c.text, 0);
-       at != SIZE_MAX && seen < kMaxCandidatesPerPattern;
-       at = next_booking_reference(c.text, at + 6), ++seen) {
-    if (at >= c.first_booking) add(c, id, at, at + 6);
-  }
 }
 
 // Each thread keeps clones of the scanners' prototype scratch, keyed by a scanner id that is
@@ -377,7 +366,7 @@ void HyperscanScanner::scan_text(std::string_view text, std::string_view where,
     CandidateBuffers& buffers;
     ~TrimOnReturn() { buffers.trim(); }
   } trim_on_return{buffers};
-  Collector collector{&refs_, text, buffers.matches, buffers.per_pattern};
+  Collector collector{&refs_, text, buffers.matches, buffers.per_pattern, booking_id_};
   if (scratch == nullptr || hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0,
                                     scratch, on_match, &collector) != HS_SUCCESS) {
     // Fail closed: the caller sees that this text was not examined.
@@ -385,7 +374,6 @@ void HyperscanScanner::scan_text(std::string_view text, std::string_view where,
     emit(where, hits, out);
     return;
   }
-  add_booking_references(collector, booking_id_);
   const ContextIndex context(text, context_db_, scratch);
   auto& matches = collector.matches;
   std::sort(matches.begin(), matches.end(), [](const RawMatch& a, const RawMatch& b) {
