@@ -415,6 +415,24 @@ TEST(ContentTopics, Travel) {
   EXPECT_TRUE(c == "none" || c == "low") << c;
 }
 
+TEST(ContentTopics, OnlyVouchedBookingReferencesCount) {
+  const std::string itinerary =
+      "Flight BA 117 departs LHR 09:40. Booking reference QX7T2L. Booking code ZK4P9W.";
+  auto base = find(scan(itinerary), "sensitive.travel-itinerary");
+  ASSERT_TRUE(base);
+  // Two booking words before one reference vouch for it once.
+  auto twice = find(scan(itinerary + " Reference, ref: RT5K2M."),
+                    "sensitive.travel-itinerary");
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice->count, base->count + 1);
+  // Six capitals or digits with no booking word before them are not booking references.
+  auto unvouched = find(scan(itinerary + " Part ABCDEF, lot 7X2Q9L, " + std::string(60, ' ') +
+                             "and code QQ12RR from the supplier."),
+                        "sensitive.travel-itinerary");
+  ASSERT_TRUE(unvouched);
+  EXPECT_EQ(unvouched->count, base->count);
+}
+
 TEST(ContentTopics, Tax) {
   EXPECT_EQ(conf("Attached are your P60 and the SA100 for your self assessment tax return. "
                  "UTR 1234567890. HMRC deadline is 31 January.",
