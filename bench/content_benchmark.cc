@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_options.h"
 #include "bench_timing.h"
 #include "content/content.h"
 #include "content/patterns.h"
@@ -335,17 +336,10 @@ int main(int argc, char** argv) {
   std::size_t text_mb = 32;
   int messages = 2000, runs = 5;
   fs::path workdir = fs::temp_directory_path() / "sendguard-content-benchmark";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--text-mb")
-      text_mb = std::stoul(argv[i + 1]);
-    else if (flag == "--messages")
-      messages = std::stoi(argv[i + 1]);
-    else if (flag == "--runs")
-      runs = std::stoi(argv[i + 1]);
-    else if (flag == "--workdir")
-      workdir = argv[i + 1];
-  }
+  sendguard::bench::read_options(
+      argc, argv,
+      {{"--text-mb", &text_mb}, {"--messages", &messages}, {"--runs", &runs}, {"--workdir", &workdir}},
+      "content_benchmark [--text-mb N] [--messages N] [--runs N] [--workdir DIR]");
   fs::create_directories(workdir / "messages");
 
   auto config = sendguard::default_config();

@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_options.h"
 #include "bench_timing.h"
 #include "core/config.h"
 #include "history/history_keys.h"
@@ -388,22 +389,17 @@ std::uint64_t investigate(const fs::path& source, const sendguard::Config& confi
 }
 
 int main(int argc, char** argv) {
-  std::uint64_t log_mb = 1024, gzip_mb = 128;
+  std::size_t log_mb = 1024, gzip_mb = 128;
   int messages = 100000, runs = 3;
   fs::path workdir = fs::temp_directory_path() / "sendguard-history-benchmark";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--log-mb")
-      log_mb = std::stoull(argv[i + 1]);
-    else if (flag == "--gzip-mb")
-      gzip_mb = std::stoull(argv[i + 1]);
-    else if (flag == "--messages")
-      messages = std::stoi(argv[i + 1]);
-    else if (flag == "--runs")
-      runs = std::stoi(argv[i + 1]);
-    else if (flag == "--workdir")
-      workdir = argv[i + 1];
-  }
+  sendguard::bench::read_options(
+      argc, argv,
+      {{"--log-mb", &log_mb},
+       {"--gzip-mb", &gzip_mb},
+       {"--messages", &messages},
+       {"--runs", &runs},
+       {"--workdir", &workdir}},
+      "history_benchmark [--log-mb N] [--gzip-mb N] [--messages N] [--runs N] [--workdir DIR]");
   fs::create_directories(workdir);
   g_mime_init();
 
