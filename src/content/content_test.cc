@@ -421,14 +421,19 @@ TEST(ContentTopics, OnlyVouchedBookingReferencesCount) {
   auto base = find(scan(itinerary), "sensitive.travel-itinerary");
   ASSERT_TRUE(base);
   // Two booking words before one reference vouch for it once.
-  auto twice = find(scan(itinerary + " Reference, ref: RT5K2M."),
-                    "sensitive.travel-itinerary");
+  auto twice = find(scan(itinerary + " Reference, ref: RT5K2M."), "sensitive.travel-itinerary");
   ASSERT_TRUE(twice);
   EXPECT_EQ(twice->count, base->count + 1);
-  // Six capitals or digits with no booking word before them are not booking references.
-  auto unvouched = find(scan(itinerary + " Part ABCDEF, lot 7X2Q9L, " + std::string(60, ' ') +
-                             "and code QQ12RR from the supplier."),
-                        "sensitive.travel-itinerary");
+  // One booking word vouches for every reference within its 40 bytes.
+  auto two = find(scan(itinerary + " PNRs: RT5K2M, MM7Q2X."), "sensitive.travel-itinerary");
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->count, base->count + 2);
+  // Six capitals or digits with no booking word in the 40 bytes before them are not booking
+  // references.
+  const std::string far(50, ' ');
+  auto unvouched =
+      find(scan(itinerary + far + "Part ABCDEF, lot 7X2Q9L," + far + "code QQ12RR from the supplier."),
+           "sensitive.travel-itinerary");
   ASSERT_TRUE(unvouched);
   EXPECT_EQ(unvouched->count, base->count);
 }

@@ -404,11 +404,12 @@ std::size_t next_booking_reference(std::string_view text, std::size_t from, std:
 }
 
 std::size_t booking_reference_after(std::string_view text, std::size_t word_from,
-                                    std::size_t word_to) {
+                                    std::size_t word_to, std::size_t from) {
   // Only references that start within the span are asked for: a booking word with none
   // after it must not send the search on to the next reference, wherever that is.
   const std::size_t last = word_from + kBookingWordSpan;
-  for (std::size_t at = next_booking_reference(text, word_to, last); at != SIZE_MAX;
+  for (std::size_t at = next_booking_reference(text, std::max(word_to, from), last);
+       at != SIZE_MAX;
        at = next_booking_reference(text, at + 6, last)) {
     std::string_view ref = text.substr(at, 6);
     if (!std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; }))
