@@ -80,9 +80,9 @@ Result<ListenSpec> parse_listen(const std::string& spec) {
   return out;
 }
 
-// A listening socket, non-blocking. TCP_NODELAY is set on it because Linux copies it to the
-// connections it accepts: a reply of several packets (headers to add, then continue) must not
-// wait for the MTA's delayed ACK between them.
+// A listening socket, non-blocking. Two TCP options are set on it, and Linux copies both to the
+// connections it accepts: TCP_NODELAY, because a reply of several packets (headers to add, then
+// continue) must not wait for the MTA's delayed ACK between them; and TCP_MAXSEG (below).
 Result<int> open_listener(const ListenSpec& spec, int socket_mode, int* port) {
   *port = 0;
   if (spec.kind == ListenSpec::Kind::kUnix) {
