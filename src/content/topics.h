@@ -45,8 +45,8 @@ enum class TermCheck { kNone, kIcd10, kPnr, kUtr };
 //                  references check_term() accepts are counted, not every six capitals.
 //   kPlainWord:    a word or phrase of letters, digits, spaces, hyphens and apostrophes: the
 //                  database finds it as a caseless literal of known length, without the \b
-//                  around it and without start of match (about 5% of the scan's time, with
-//                  209 such words); word_at() checks the boundaries.
+//                  around it and without start of match (Hyperscan about 5% faster over prose
+//                  than with 209 such words written out); word_at() checks the boundaries.
 enum class TermScan { kAsWritten, kFlightNumber, kAirportCode, kBookingWord, kPlainWord };
 
 struct TopicTerm {
