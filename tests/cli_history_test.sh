@@ -4,6 +4,8 @@
 # printed summary and the report files.
 # usage: cli_history_test.sh SENDGUARD_BINARY
 set -uo pipefail
+# Output is searched with `grep -q PATTERN <<< "$text"`, never `producer | grep -q`: grep -q
+# leaves at its first match, and under pipefail the producer's SIGPIPE would fail the check.
 bin=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -55,12 +57,12 @@ state=$work/state
 # learn: counts, re-import counts nothing, known domains.
 out=$("$bin" learn --config "$config" --state-dir "$state" "$work/mail.log.1.gz" "$work/mail.log" 2>&1)
 expect_status 0 $? "learn"
-echo "$out" | grep -q "Read 30 messages" || fail "learn summary: $out"
-echo "$out" | grep -q "30 added to the history, 0 already in it" || fail "first import counts: $out"
-echo "$out" | grep -q "2 domains are now known" || fail "learned domains: $out"
+grep -q "Read 30 messages" <<< "$out" || fail "learn summary: $out"
+grep -q "30 added to the history, 0 already in it" <<< "$out" || fail "first import counts: $out"
+grep -q "2 domains are now known" <<< "$out" || fail "learned domains: $out"
 out=$("$bin" learn --config "$config" --state-dir "$state" "$work/mail.log.1.gz" "$work/mail.log" 2>&1)
 expect_status 0 $? "learn again"
-echo "$out" | grep -q "0 added to the history, 30 already in it" || fail "re-import counted again: $out"
+grep -q "0 added to the history, 30 already in it" <<< "$out" || fail "re-import counted again: $out"
 
 domains=$("$bin" history domains --format json --config "$config" --state-dir "$state")
 expect_status 0 $? "history domains"
@@ -75,19 +77,19 @@ assert all(r["days"] == 14 for r in rows if r["status"] == "known"), rows
 # learn: errors are clear and exit 2.
 out=$("$bin" learn --config "$config" --state-dir "$state" "$work/missing.log" 2>&1)
 expect_status 2 $? "learn from a missing file"
-echo "$out" | grep -q "missing.log" || fail "the error does not name the file: $out"
+grep -q "missing.log" <<< "$out" || fail "the error does not name the file: $out"
 printf '\x1f\x8b\x08\x00garbage' > "$work/broken.gz"
 out=$("$bin" learn --config "$config" --state-dir "$state" "$work/broken.gz" 2>&1)
 expect_status 2 $? "learn from a damaged gzip"
-echo "$out" | grep -q "broken.gz" || fail "the gzip error does not name the file: $out"
+grep -q "broken.gz" <<< "$out" || fail "the gzip error does not name the file: $out"
 
 # investigate: the slips, with the history's domains, into report files.
 out=$("$bin" investigate --config "$config" --state-dir "$state" --out "$work/report" \
   "$work/mail.log.1.gz" "$work/mail.log" "$work/Maildir" 2>&1)
 expect_status 1 $? "investigate with slips"
-echo "$out" | grep -q "3 recipients at lookalike domains" || fail "investigate summary: $out"
-echo "$out" | grep -q "ops@army.ml  (meant army.mil?)" || fail "ops@army.ml not listed: $out"
-echo "$out" | grep -q "bob@arrny.mil  (meant army.mil?)" || fail "bob@arrny.mil not listed: $out"
+grep -q "3 recipients at lookalike domains" <<< "$out" || fail "investigate summary: $out"
+grep -q "ops@army.ml  (meant army.mil?)" <<< "$out" || fail "ops@army.ml not listed: $out"
+grep -q "bob@arrny.mil  (meant army.mil?)" <<< "$out" || fail "bob@arrny.mil not listed: $out"
 for f in report.html misdirected.csv investigation.json; do
   [ -s "$work/report/$f" ] || fail "no $f written"
 done
@@ -108,7 +110,7 @@ PY
 expect_status 0 $? "investigate a quiet window"
 out=$("$bin" investigate --config "$config" --no-history --out "$work/x" --since 2026-13-01 "$work/mail.log" 2>&1)
 expect_status 2 $? "investigate with a bad date"
-echo "$out" | grep -q "expected a UTC date" || fail "bad --since message: $out"
+grep -q "expected a UTC date" <<< "$out" || fail "bad --since message: $out"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "PASS"

@@ -19,6 +19,8 @@
 #     lookalike is refused at RCPT and other mail is delivered tagged.
 # usage: gateway_postfix_test.sh SENDGUARD_BINARY
 set -euo pipefail
+# Output is searched with `grep -q PATTERN <<< "$text"`, never `producer | grep -q`: grep -q
+# leaves at its first match, and under pipefail the producer's SIGPIPE would fail the check.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin=$(realpath "$1")
 source "$here/postfix-harness.sh"
@@ -69,9 +71,9 @@ echo "1. a lookalike recipient is refused at RCPT with the intended domain"
 status=0
 transcript=$(smtp_send "$mx_port" --from alice@example.org --to bob@army.ml) || status=$?
 reply=$(smtp_reply_to "RCPT TO" "$transcript")
-echo "$reply" | grep -q ' 550 5.7.1 ' || harness_fail "army.ml not refused at RCPT: $reply"
-echo "$reply" | grep -q 'army.mil' || harness_fail "the reply does not name army.mil: $reply"
-echo "$reply" | grep -q 'Did you mean bob@army.mil?' || harness_fail "no suggestion in the reply: $reply"
+grep -q ' 550 5.7.1 ' <<< "$reply" || harness_fail "army.ml not refused at RCPT: $reply"
+grep -q 'army.mil' <<< "$reply" || harness_fail "the reply does not name army.mil: $reply"
+grep -q 'Did you mean bob@army.mil?' <<< "$reply" || harness_fail "no suggestion in the reply: $reply"
 
 echo "2. mail to a known domain is delivered once, with sendguard's headers"
 smtp_send "$mx_port" --from alice@example.org --to carol@army.mil --header "X-Test-Id: known-1" \
@@ -147,12 +149,10 @@ for _ in $(seq 60); do [ "$(sink_count_matching sink '^X-Test-Id: held-1')" = 1 
 queue_wait_empty mx
 sleep 1
 [ "$(sink_count_matching sink '^X-Test-Id: held-1')" = 1 ] || harness_fail "released mail did not arrive exactly once"
-# Read whole before grep: grep -q stops at its match, and under pipefail the writer's SIGPIPE
-# would fail the check.
 entries=$(sg quarantine list --all --format json)
-echo "$entries" | grep -q '"state":"released"' || harness_fail "entry not marked released: $entries"
+grep -q '"state":"released"' <<< "$entries" || harness_fail "entry not marked released: $entries"
 audit=$(sg audit --format json)
-echo "$audit" | grep -q '"action":"release"' || harness_fail "the release is not in the audit log: $audit"
+grep -q '"action":"release"' <<< "$audit" || harness_fail "the release is not in the audit log: $audit"
 
 echo "4. monitor mode delivers everything and records what it would have done"
 sink_start sink2
@@ -171,8 +171,8 @@ queue_wait_empty mon
 sink_assert_count sink2 2
 [ "$(sink_count_matching sink2 '^X-Sendguard-')" = 0 ] || harness_fail "monitor mode changed a message"
 audit=$("$bin" audit --format json --config "$monitor_config" --state-dir "$HARNESS_ROOT/state-monitor")
-echo "$audit" | grep '"monitor":true' | grep -q '"action":"reject"' || harness_fail "no would-reject record: $audit"
-echo "$audit" | grep '"monitor":true' | grep -q '"action":"hold"' || harness_fail "no would-hold record: $audit"
+grep '"monitor":true' <<< "$audit" | grep -c '"action":"reject"' > /dev/null || harness_fail "no would-reject record: $audit"
+grep '"monitor":true' <<< "$audit" | grep -c '"action":"hold"' > /dev/null || harness_fail "no would-hold record: $audit"
 
 echo "5. drop-recipient removes only the offending recipient"
 sink_start sink3
@@ -276,7 +276,7 @@ harness_wait_for_socket "$socket" 60 || harness_fail "sendguard did not listen o
 postfix_start local --relay-port "$(sink_port sink4)" --milter "unix:$socket"
 status=0
 transcript=$(smtp_send "$(postfix_smtpd_port local)" --from alice@example.org --to bob@army.ml) || status=$?
-smtp_reply_to "RCPT TO" "$transcript" | grep -q ' 550 5.7.1 .*army.mil' ||
+grep -q ' 550 5.7.1 .*army.mil' <<< "$(smtp_reply_to "RCPT TO" "$transcript")" ||
   harness_fail "army.ml not refused at RCPT over the unix socket: $transcript"
 smtp_send "$(postfix_smtpd_port local)" --from alice@example.org --to carol@army.mil \
   --header "X-Test-Id: unix-1" --body "Lunch on Friday?" > /dev/null ||

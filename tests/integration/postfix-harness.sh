@@ -499,7 +499,7 @@ queue_ids() {
 queue_wait_for() {
   local name=$1 queue=$2 id=$3 seconds=${4:-30} deadline
   deadline=$((SECONDS + seconds))
-  until queue_ids "$name" "$queue" | grep -qx -- "$id"; do
+  until grep -qx -- "$id" <<< "$(queue_ids "$name" "$queue")"; do
     ((SECONDS < deadline)) || harness_fail "Postfix $name: message $id not in the $queue queue after $seconds s"
     sleep 0.2
   done

@@ -3,6 +3,8 @@
 # for a next hop that is down waits in the deferred queue until a flush, mail on hold waits until
 # released, and two instances run side by side. Exit status: 0 pass, 1 fail, 77 skipped (not root).
 set -euo pipefail
+# Output is searched with `grep -q PATTERN <<< "$text"`, never `producer | grep -q`: grep -q
+# leaves at its first match, and under pipefail the producer's SIGPIPE would fail the check.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/postfix-harness.sh
 source "$here/postfix-harness.sh"
@@ -43,7 +45,7 @@ sink_assert_count sink 3
 step "a RCPT reply is read from the transcript"
 transcript=$(smtp_send "$(postfix_smtpd_port mx)" --from sender@example.org --to nobody@example.net \
   --quit-after RCPT)
-smtp_reply_to "RCPT TO" "$transcript" | grep -q '^<- *250 2\.1\.5 Ok' ||
+grep -q '^<- *250 2\.1\.5 Ok' <<< "$(smtp_reply_to "RCPT TO" "$transcript")" ||
   harness_fail "no '250 2.1.5 Ok' reply to RCPT TO in:"$'\n'"$transcript"
 sink_assert_count sink 3 0
 
@@ -75,7 +77,7 @@ queue_flush mx
 send_accepted --from sender@example.org --to control@example.net --header "X-Harness-Case: control" > /dev/null
 sink_wait_for_count sink 5 30
 [ "$(queue_ids mx deferred | wc -l)" = 0 ] || harness_fail "deferred mail left after the flush"
-queue_ids mx hold | grep -qx "$held_id" || harness_fail "$held_id left the hold queue by itself"
+grep -qx "$held_id" <<< "$(queue_ids mx hold)" || harness_fail "$held_id left the hold queue by itself"
 sink_assert_count sink 5 2
 [ "$(sink_count_matching sink '^X-Harness-Case: held$')" = 0 ] || harness_fail "a held message was delivered"
 queue_release mx "$held_id"
