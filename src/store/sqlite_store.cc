@@ -217,8 +217,7 @@ class Statement {
   }
   // For values that outlive the next step: SQLite reads them in place instead of copying.
   int bind_in_place(int index, std::string_view text) {
-    return sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC,
-                               SQLITE_UTF8);
+    return sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
   }
   int bind_blob_in_place(int index, std::string_view bytes) {
     return sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
@@ -241,6 +240,8 @@ class SqliteStore final : public Store {
   SqliteStore(sqlite3* db, StoreOptions options) : db_(db), options_(std::move(options)) {}
   ~SqliteStore() override {
     insert_audit_.finalize();
+    select_history_.finalize();
+    list_history_.finalize();
     sqlite3_close_v2(db_);
   }
 
@@ -515,14 +516,18 @@ class SqliteStore final : public Store {
   Result<std::vector<HistoryStats>> history(const std::vector<HistoryKey>& keys) override {
     if (auto ok = check_history_keys(keys); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
-    Statement st;
-    if (prepare(st, std::string(kSelectHistory) +
-                        " WHERE c.scope = ?1 AND c.subject = (SELECT id FROM history_text WHERE "
-                        "text = ?2) AND c.key = (SELECT id FROM history_text WHERE text = ?3) "
-                        "AND c.key2 = (SELECT id FROM history_text WHERE text = ?4)") !=
-        SQLITE_OK) {
+    // Asked for every message at its end; compiling this join cost more than running it.
+    if (select_history_.get() == nullptr &&
+        prepare_persistent(select_history_,
+                           std::string(kSelectHistory) +
+                               " WHERE c.scope = ?1 AND c.subject = (SELECT id FROM history_text "
+                               "WHERE text = ?2) AND c.key = (SELECT id FROM history_text WHERE "
+                               "text = ?3) AND c.key2 = (SELECT id FROM history_text WHERE text = "
+                               "?4)") != SQLITE_OK) {
       return failure("read history");
     }
+    Statement& st = select_history_;
+    Statement::ResetOnExit reset(st);
     std::vector<HistoryStats> out;
     out.reserve(keys.size());
     for (const HistoryKey& k : keys) {
@@ -555,16 +560,19 @@ class SqliteStore final : public Store {
   Result<std::vector<HistoryStats>> history_list(const HistoryQuery& query) override {
     if (auto ok = check_history_query(query); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
-    Statement st;
     // A newline sorts before any character of an address, so ordering by the two addresses
-    // is ordering by the joined key.
-    if (prepare(st, std::string(kSelectHistory) +
-                        " WHERE c.scope = ?1 AND c.subject = (SELECT id FROM history_text WHERE "
-                        "text = ?2) AND (?3 = '' OR l.text = ?3) AND "
-                        "sendguard_day_count(c.day_list) >= ?4 "
-                        "ORDER BY c.messages DESC, k.text, k2.text LIMIT ?5") != SQLITE_OK) {
+    // is ordering by the joined key. Kept: the signals ask it for a sender's new recipients.
+    if (list_history_.get() == nullptr &&
+        prepare_persistent(list_history_,
+                           std::string(kSelectHistory) +
+                               " WHERE c.scope = ?1 AND c.subject = (SELECT id FROM history_text "
+                               "WHERE text = ?2) AND (?3 = '' OR l.text = ?3) AND "
+                               "sendguard_day_count(c.day_list) >= ?4 "
+                               "ORDER BY c.messages DESC, k.text, k2.text LIMIT ?5") != SQLITE_OK) {
       return failure("list history");
     }
+    Statement& st = list_history_;
+    Statement::ResetOnExit reset(st);
     st.bind(1, std::int64_t{scope_code(query.scope)});
     st.bind(2, query.subject);
     st.bind(3, query.local);
@@ -782,8 +790,8 @@ class SqliteStore final : public Store {
       // writer must find no transaction left open.
       if (sqlite3_get_autocommit(db_) == 0) exec("ROLLBACK");
       for (PendingAppend* p : batch) {
-        p->result =
-            make_error(ErrorCode::kIo, std::string("store: cannot append to audit log: ") + e.what());
+        p->result = make_error(ErrorCode::kIo,
+                               std::string("store: cannot append to audit log: ") + e.what());
       }
     }
   }
@@ -929,7 +937,10 @@ class SqliteStore final : public Store {
 
   std::mutex mutex_;
   sqlite3* db_;
-  Statement insert_audit_;  // prepared on first use
+  // Kept for the connection's life, prepared on first use.
+  Statement insert_audit_;
+  Statement select_history_;
+  Statement list_history_;
   // The appends waiting to be written, and whether a caller is writing (append_audit).
   std::mutex appends_mutex_;
   std::condition_variable appends_done_;
