@@ -4,7 +4,8 @@
 // The protocol is implemented here rather than through libmilter, chosen by measurement
 // (docs/ARCHITECTURE.md, "The gateway"): milter_protocol (the wire format), milter_session (one
 // connection's state and the translation of the gateway's outcomes into replies) and
-// milter_server (an epoll loop over every connection, decisions on a small worker pool).
+// milter_server (an epoll loop over every connection, led in turn by a small pool of threads
+// that also make the decisions).
 //
 // Listening on unix:PATH, the socket gets gateway.socket_mode so that the MTA's user can write
 // to it.

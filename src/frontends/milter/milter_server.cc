@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -164,17 +163,31 @@ struct Connection {
   std::string out;            // replies not yet written
   std::size_t out_start = 0;  // written bytes at the front of out
   bool writing = false;       // EPOLLOUT requested
-  // A decision runs on a worker: the session is the worker's until it completes. Bytes that
-  // arrive meanwhile wait in early_input.
-  bool busy = false;
+  // A decision runs on a thread of its own: the session is that thread's until the decision
+  // completes. `busy`, `gone`, `early_input` and, once busy was set, `last_input` are shared
+  // between it and the loop, under Impl::mutex.
+  std::atomic<bool> busy{false};
   Session::Step decision = Session::Step::kNeedInput;
+  // Nothing was waiting to be written when the decision started, so the deciding thread may
+  // write its reply itself (else the loop appends it behind what is pending).
+  bool direct = false;
   RcptOutcome rcpt_outcome;
   MessageOutcome message_outcome;
-  std::string early_input;
-  bool gone = false;  // the MTA closed, or the connection failed: free it once not busy
+  std::string reply;        // the decision's reply, or what of it the socket did not take
+  std::string early_input;  // bytes that arrived while busy
+  bool gone = false;        // the MTA closed, or the connection failed: free it once not busy
   Clock::time_point last_input = Clock::now();
 };
 
+// The threads take turns at the event loop (leader and followers): one leads, waiting on epoll
+// and handling what comes in; when a connection needs a decision, the leader hands the loop to
+// the next thread and makes the decision itself, then writes the reply. So a decision starts on
+// the thread that read its last packet and its reply leaves from there: no hand-off to a worker
+// and back, two thread wake-ups fewer on the reply's path (on a busy or virtualised machine,
+// each can cost a millisecond). The loop state (the connections, the listener, the events not
+// yet handled, the decisions waiting) belongs to whoever holds `leader_mutex`. One thread more
+// than the decisions allowed at once (ServerOptions::workers) keeps the loop served while every
+// other thread decides.
 struct Server::Impl {
   Impl(const ServerOptions& options, Decider& decider) : options(options), decider(decider) {}
 
@@ -184,21 +197,34 @@ struct Server::Impl {
   int listener = -1;
   bool listener_watched = false;
   int epoll = -1;
-  int wake = -1;  // eventfd: completed decisions, stop()
+  int wake = -1;  // eventfd: completions for the loop, room for a waiting decision, stop()
   std::atomic<bool> stop_requested{false};
+  std::size_t decision_threads = 1;  // decisions allowed at once
+
+  // The loop state, the leader's.
+  std::mutex leader_mutex;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections;
-
-  // The worker pool and its two queues.
-  std::mutex mutex;
-  std::condition_variable work_ready;
-  std::deque<Connection*> work;
-  std::vector<Connection*> completed;
-  bool workers_stop = false;
-  std::vector<std::thread> workers;
-
+  std::vector<epoll_event> events = std::vector<epoll_event>(256);
+  std::size_t next_event = 0, event_count = 0;  // the batch being handled
+  std::deque<Connection*> to_decide;            // busy, their decision not started
+  bool stopping = false, finished = false;
+  Clock::time_point deadline{};
+  Clock::time_point next_sweep = Clock::now() + std::chrono::seconds(1);
   std::string read_buffer = std::string(kReadBytes, '\0');
+
+  // Shared between the loop and the deciding threads.
+  std::mutex mutex;
+  std::vector<Connection*> completed;  // decisions the loop must finish (see complete())
+  std::atomic<std::size_t> deciding{0};
+  std::atomic<std::size_t> waiting_decisions{0};  // to_decide.size(), for deciding threads
+
   // Tags for epoll's data.ptr that are not connections.
   char listener_tag = 0, wake_tag = 0;
+
+  void notify_loop() {
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake, &one, sizeof one);
+  }
 
   void watch_listener(bool on) {
     if (listener < 0 || on == listener_watched) return;
@@ -252,12 +278,15 @@ struct Server::Impl {
 
   // Closes the connection now, or marks it to be freed when its decision completes.
   void drop(Connection* c) {
-    if (c->busy) {
-      if (!c->gone) {
-        c->gone = true;
-        epoll_ctl(epoll, EPOLL_CTL_DEL, c->fd, nullptr);
+    {
+      std::lock_guard lock(mutex);
+      if (c->busy) {
+        if (!c->gone) {
+          c->gone = true;
+          epoll_ctl(epoll, EPOLL_CTL_DEL, c->fd, nullptr);
+        }
+        return;
       }
-      return;
     }
     destroy(c);
   }
@@ -297,7 +326,7 @@ struct Server::Impl {
     return true;
   }
 
-  // Handles the session's complete packets: replies, or a decision handed to a worker.
+  // Handles the session's complete packets: replies, or a decision queued for a thread.
   // Returns false when the connection is to be closed.
   bool drive(Connection* c) {
     Session::Step step = c->session.advance(c->out);
@@ -308,27 +337,20 @@ struct Server::Impl {
       c->session.finish_recipient(*quick, c->out);
       step = c->session.advance(c->out);
     }
-    bool keep = true;
-    switch (step) {
-      case Session::Step::kNeedInput:
-        break;
-      case Session::Step::kDecideRecipient:
-      case Session::Step::kDecideMessage: {
-        c->busy = true;
-        c->decision = step;
-        std::lock_guard lock(mutex);
-        work.push_back(c);
-        work_ready.notify_one();
-        break;
-      }
-      case Session::Step::kClose:
-        if (!c->session.close_reason().empty())
-          spdlog::warn("milter: closing the connection: {}", c->session.close_reason());
-        keep = false;
-        break;
-    }
+    if (step == Session::Step::kClose && !c->session.close_reason().empty())
+      spdlog::warn("milter: closing the connection: {}", c->session.close_reason());
     if (!flush(c)) return false;
-    return keep;
+    if (step == Session::Step::kDecideRecipient || step == Session::Step::kDecideMessage) {
+      c->decision = step;
+      c->direct = c->out_start == c->out.size();
+      {
+        std::lock_guard lock(mutex);
+        c->busy = true;
+      }
+      to_decide.push_back(c);
+      waiting_decisions.fetch_add(1);
+    }
+    return step != Session::Step::kClose;
   }
 
   // While stopping, a connection without a message in flight is closed at once.
@@ -336,23 +358,31 @@ struct Server::Impl {
     return !c->busy && !c->session.in_transaction() && c->out_start == c->out.size();
   }
 
-  void on_event(Connection* c, std::uint32_t events) {
-    if (events & EPOLLOUT) {
+  void on_event(Connection* c, std::uint32_t events_seen) {
+    if (events_seen & EPOLLOUT) {
       if (!flush(c)) return drop(c);
       if (stop_requested && idle(c)) return drop(c);
     }
-    if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
+    if (!(events_seen & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
     std::string& buffer = read_buffer;
     bool closed = false;
+    // Whether the bytes are held for after the decision: a deciding thread may finish with the
+    // connection at any moment, so this is asked under the mutex until it says no.
+    bool held = c->busy;
+    std::size_t early_bytes = 0;
     while (true) {
       ssize_t n = read(c->fd, buffer.data(), buffer.size());
       if (n > 0) {
         std::string_view bytes(buffer.data(), static_cast<std::size_t>(n));
-        if (c->busy) {
-          c->early_input.append(bytes);
-        } else {
-          c->session.receive(bytes);
+        if (held) {
+          std::lock_guard lock(mutex);
+          held = c->busy;
+          if (held) {
+            c->early_input.append(bytes);
+            early_bytes = c->early_input.size();
+          }
         }
+        if (!held) c->session.receive(bytes);
         if (static_cast<std::size_t>(n) < buffer.size()) break;
         continue;
       }
@@ -361,29 +391,33 @@ struct Server::Impl {
       closed = true;  // end of stream, or a reset
       break;
     }
-    c->last_input = Clock::now();
-    // The MTA waits for our reply to RCPT and to the end of the message; more than a packet's
-    // worth meanwhile is not the protocol.
-    if (c->busy && c->early_input.size() > options.session.max_packet_bytes + kReadBytes) {
-      spdlog::warn("milter: the MTA sent {} bytes while waiting for a reply; closing",
-                   c->early_input.size());
-      return drop(c);
+    if (held) {
+      // The MTA waits for our reply to RCPT and to the end of the message; more than a
+      // packet's worth meanwhile is not the protocol.
+      if (early_bytes > options.session.max_packet_bytes + kReadBytes) {
+        spdlog::warn("milter: the MTA sent {} bytes while waiting for a reply; closing",
+                     early_bytes);
+        return drop(c);
+      }
+      if (closed) drop(c);
+      return;
     }
-    bool keep = c->busy || drive(c);
+    c->last_input = Clock::now();
+    bool keep = drive(c);
     if (!keep || closed) return drop(c);
     if (stop_requested && idle(c)) drop(c);
   }
 
+  // The loop's part of a completed decision: the reply not yet written, the bytes that came
+  // meanwhile, the packets after them.
   void on_completed(Connection* c) {
-    c->busy = false;
-    if (c->gone) return destroy(c);
-    if (c->decision == Session::Step::kDecideRecipient) {
-      c->session.finish_recipient(c->rcpt_outcome, c->out);
-    } else {
-      c->session.finish_message(c->message_outcome, c->out);
-      c->message_outcome = MessageOutcome{};
+    {
+      std::lock_guard lock(mutex);
+      c->busy = false;
     }
-    c->decision = Session::Step::kNeedInput;
+    if (c->gone) return destroy(c);
+    c->out.append(c->reply);
+    c->reply.clear();
     if (!c->early_input.empty()) {
       c->session.receive(c->early_input);
       c->early_input.clear();
@@ -393,42 +427,19 @@ struct Server::Impl {
     if (stop_requested && idle(c)) drop(c);
   }
 
-  void work_loop() {
-    while (true) {
-      Connection* c;
-      {
-        std::unique_lock lock(mutex);
-        work_ready.wait(lock, [&] { return workers_stop || !work.empty(); });
-        if (work.empty()) return;
-        c = work.front();
-        work.pop_front();
-      }
-      decide(c);
-      bool was_empty;
-      {
-        std::lock_guard lock(mutex);
-        was_empty = completed.empty();
-        completed.push_back(c);
-      }
-      // One wake-up for any number of completions that pile up before the loop runs.
-      if (was_empty) {
-        std::uint64_t one = 1;
-        [[maybe_unused]] ssize_t n = write(wake, &one, sizeof one);
-      }
-    }
-  }
-
   std::optional<RcptOutcome> quick_recipient(Connection* c) {
     const Session& s = c->session;
     try {
       return decider.quick_recipient(s.transaction(), s.recipient());
     } catch (const std::exception& e) {
-      // on_recipient() on a worker decides it again, with the gateway's own error handling.
-      spdlog::debug("milter: quick recipient check failed ({}); deciding on a worker", e.what());
+      // on_recipient() on a deciding thread decides it again, with the gateway's own error
+      // handling.
+      spdlog::debug("milter: quick recipient check failed ({}); deciding in full", e.what());
       return std::nullopt;
     }
   }
 
+  // On a deciding thread, without the loop.
   void decide(Connection* c) {
     const Session& s = c->session;
     // The gateway catches its own errors and applies gateway.on_failure; an exception here
@@ -449,12 +460,70 @@ struct Server::Impl {
     }
   }
 
+  // On the deciding thread: turns the decision into its reply and writes it, and gives the
+  // connection back. Usually nothing is left for the loop; otherwise (the reply did not fit
+  // in the socket, bytes came meanwhile, the MTA left, a stop) the loop finishes it.
+  void complete(Connection* c) {
+    if (c->decision == Session::Step::kDecideRecipient) {
+      c->session.finish_recipient(c->rcpt_outcome, c->reply);
+    } else {
+      c->session.finish_message(c->message_outcome, c->reply);
+      c->message_outcome = MessageOutcome{};
+    }
+    c->decision = Session::Step::kNeedInput;
+    bool gone;
+    {
+      std::lock_guard lock(mutex);
+      gone = c->gone;
+    }
+    bool failed = false;
+    if (c->direct && !gone) failed = !write_reply(c);
+    bool to_loop;
+    {
+      std::lock_guard lock(mutex);
+      to_loop = c->gone || failed || !c->reply.empty() || !c->early_input.empty() ||
+                c->session.buffered() > 0 || stop_requested;
+      if (failed) c->gone = true;
+      if (to_loop) {
+        to_loop = completed.empty();  // one wake-up for completions that pile up
+        completed.push_back(c);
+      } else {
+        c->busy = false;
+        c->last_input = Clock::now();
+      }
+    }
+    if (to_loop) notify_loop();
+  }
+
+  // Writes the reply from the deciding thread; what the socket does not take stays in
+  // c->reply. False when the connection failed.
+  static bool write_reply(Connection* c) {
+    std::size_t written = 0;
+    while (written < c->reply.size()) {
+      ssize_t n = send(c->fd, c->reply.data() + written, c->reply.size() - written,
+                       MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        written += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      spdlog::debug("milter: cannot write to the MTA: {}", errno_text(errno));
+      return false;
+    }
+    c->reply.erase(0, written);
+    return true;
+  }
+
   void sweep(Clock::time_point now) {
     if (!stop_requested) watch_listener(true);
     auto limit = std::chrono::seconds(options.idle_timeout_s);
     std::vector<Connection*> expired;
-    for (auto& [c, owned] : connections) {
-      if (!c->busy && !c->gone && now - c->last_input > limit) expired.push_back(c);
+    {
+      std::lock_guard lock(mutex);
+      for (auto& [c, owned] : connections) {
+        if (!c->busy && !c->gone && now - c->last_input > limit) expired.push_back(c);
+      }
     }
     for (Connection* c : expired) {
       spdlog::info("milter: no command from the MTA for {} s; closing its connection",
@@ -479,74 +548,105 @@ struct Server::Impl {
                  in_flight);
   }
 
-  void run() {
-    std::size_t count = options.workers;
-    if (count == 0) count = std::max<std::size_t>(4, 2 * std::thread::hardware_concurrency());
-    for (std::size_t i = 0; i < count; ++i) workers.emplace_back([this] { work_loop(); });
+  // Between batches of events: the stop, the idle sweep, the end of the grace period.
+  void housekeeping() {
+    Clock::time_point now = Clock::now();
+    if (stop_requested && !stopping) {
+      stopping = true;
+      deadline = now + std::chrono::seconds(options.shutdown_grace_s);
+      start_stopping();
+    }
+    if (now >= next_sweep) {
+      sweep(now);
+      next_sweep = now + std::chrono::seconds(1);
+    }
+    if (!stopping) return;
+    if (now >= deadline) {
+      std::vector<Connection*> left;
+      for (auto& [c, owned] : connections)
+        if (!c->busy && !c->gone) left.push_back(c);
+      if (!left.empty()) {
+        spdlog::warn(
+            "milter: closing {} connection(s) still in a transaction after {} s; "
+            "the MTA keeps their mail",
+            left.size(), options.shutdown_grace_s);
+      }
+      for (Connection* c : left) drop(c);
+    }
+    if (connections.empty()) finished = true;
+  }
 
-    bool stopping = false;
-    Clock::time_point deadline{};
-    Clock::time_point next_sweep = Clock::now() + std::chrono::seconds(1);
-    std::vector<epoll_event> events(256);
+  void handle(const epoll_event& event) {
+    void* tag = event.data.ptr;
+    if (tag == &listener_tag) {
+      if (listener >= 0) accept_all();
+    } else if (tag == &wake_tag) {
+      std::uint64_t value;
+      [[maybe_unused]] ssize_t r = read(wake, &value, sizeof value);
+      std::vector<Connection*> done;
+      {
+        std::lock_guard lock(mutex);
+        done.swap(completed);
+      }
+      for (Connection* c : done) on_completed(c);
+    } else {
+      auto* c = static_cast<Connection*>(tag);
+      // An event queued for a connection closed earlier in this batch.
+      if (!connections.contains(c) || c->gone) return;
+      on_event(c, event.events);
+    }
+  }
+
+  // Leads the loop until a decision is due (returned, to be made by the caller after giving
+  // up the lead) or the server has finished (nullptr). Call with leader_mutex held.
+  Connection* lead() {
     while (true) {
-      int n = epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 1000);
-      if (n < 0 && errno != EINTR) {
-        spdlog::error("milter: epoll_wait: {}", errno_text(errno));
-        break;
+      if (!to_decide.empty() && deciding.load() < decision_threads) {
+        Connection* c = to_decide.front();
+        to_decide.pop_front();
+        waiting_decisions.fetch_sub(1);
+        deciding.fetch_add(1);
+        return c;
       }
-      for (int i = 0; i < n; ++i) {
-        void* tag = events[i].data.ptr;
-        if (tag == &listener_tag) {
-          if (listener >= 0) accept_all();
-        } else if (tag == &wake_tag) {
-          std::uint64_t value;
-          [[maybe_unused]] ssize_t r = read(wake, &value, sizeof value);
-          std::vector<Connection*> done;
-          {
-            std::lock_guard lock(mutex);
-            done.swap(completed);
-          }
-          for (Connection* c : done) on_completed(c);
-        } else {
-          auto* c = static_cast<Connection*>(tag);
-          // An event queued for a connection closed earlier in this batch.
-          if (!connections.contains(c) || c->gone) continue;
-          on_event(c, events[i].events);
+      if (finished) return nullptr;
+      if (next_event == event_count) {
+        housekeeping();
+        if (finished) return nullptr;
+        int n = epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 1000);
+        if (n < 0 && errno != EINTR) {
+          spdlog::error("milter: epoll_wait: {}", errno_text(errno));
+          finished = true;
+          return nullptr;
         }
+        next_event = 0;
+        event_count = n > 0 ? static_cast<std::size_t>(n) : 0;
+        continue;
       }
-      Clock::time_point now = Clock::now();
-      if (stop_requested && !stopping) {
-        stopping = true;
-        deadline = now + std::chrono::seconds(options.shutdown_grace_s);
-        start_stopping();
-      }
-      if (now >= next_sweep) {
-        sweep(now);
-        next_sweep = now + std::chrono::seconds(1);
-      }
-      if (stopping) {
-        if (now >= deadline) {
-          std::vector<Connection*> left;
-          for (auto& [c, owned] : connections)
-            if (!c->busy && !c->gone) left.push_back(c);
-          if (!left.empty()) {
-            spdlog::warn(
-                "milter: closing {} connection(s) still in a transaction after {} s; "
-                "the MTA keeps their mail",
-                left.size(), options.shutdown_grace_s);
-          }
-          for (Connection* c : left) drop(c);
-        }
-        if (connections.empty()) break;
-      }
+      handle(events[next_event++]);
     }
-    {
-      std::lock_guard lock(mutex);
-      workers_stop = true;
+  }
+
+  void serve() {
+    std::unique_lock leader(leader_mutex);
+    while (Connection* c = lead()) {
+      leader.unlock();  // the next thread leads while this one decides
+      decide(c);
+      complete(c);
+      deciding.fetch_sub(1);
+      // A decision that waited for a free thread can start now; the leader may be asleep.
+      if (waiting_decisions.load() > 0) notify_loop();
+      leader.lock();
     }
-    work_ready.notify_all();
-    for (std::thread& t : workers) t.join();
-    workers.clear();
+  }
+
+  void run() {
+    decision_threads = options.workers;
+    if (decision_threads == 0)
+      decision_threads = std::max<std::size_t>(4, 2 * std::thread::hardware_concurrency());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < decision_threads; ++i) threads.emplace_back([this] { serve(); });
+    serve();
+    for (std::thread& t : threads) t.join();
     close_listener();
   }
 };

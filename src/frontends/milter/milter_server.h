@@ -1,8 +1,10 @@
-// The milter server: one thread runs an epoll loop over the listening socket and every MTA
-// connection (non-blocking; each readable connection is read in full into its session, every
-// complete packet is handled, and the replies leave in one write), and a small pool of workers
-// runs the decisions at RCPT and at the end of the message, which may take milliseconds, so
-// that one slow message does not hold up the other connections.
+// The milter server: an epoll loop over the listening socket and every MTA connection
+// (non-blocking; each readable connection is read in full into its session, every complete
+// packet is handled, and the replies leave in one write). A small pool of threads takes turns
+// at the loop: a decision at RCPT or at the end of the message, which may take milliseconds, is
+// made by the thread that read its packet while the next thread leads the loop, so that one
+// slow message does not hold up the other connections and no reply waits for a hand-off
+// between threads (milter_server.cc says more).
 //
 // Why not libmilter: it reads each command's length and body separately, each after a poll
 // (about 100 poll and 60 read calls a message), and starts a thread per connection; on a
@@ -24,16 +26,16 @@
 
 namespace sendguard::milter {
 
-// Answers at RCPT and at the end of the message; called on the worker threads, concurrently.
+// Answers at RCPT and at the end of the message; called on the deciding threads, concurrently.
 class Decider {
  public:
   virtual ~Decider() = default;
   virtual RcptOutcome on_recipient(const Transaction& transaction, std::string_view recipient) = 0;
   virtual MessageOutcome on_message(const Transaction& transaction, std::string_view message) = 0;
   // The answer to a recipient when it can be given at once, in memory, without the store (the
-  // usual acceptance); std::nullopt sends the recipient to on_recipient() on a worker. Called
-  // on the event loop, so it must take microseconds and never wait: a hand-off to a worker and
-  // back costs two thread wake-ups, milliseconds when other work keeps the cores busy.
+  // usual acceptance); std::nullopt sends the recipient to on_recipient() on a deciding thread.
+  // Called on the event loop, so it must take microseconds and never wait: handing the loop to
+  // another thread costs a thread wake-up, milliseconds when other work keeps the cores busy.
   virtual std::optional<RcptOutcome> quick_recipient(const Transaction& /*transaction*/,
                                                      std::string_view /*recipient*/) {
     return std::nullopt;
@@ -48,8 +50,9 @@ struct ServerOptions {
   // port, see Server::port), or unix:PATH (local:PATH), as libmilter and the MTAs write it.
   std::string listen;
   int socket_mode = 0660;  // unix:PATH: the socket's permission bits
-  // Threads deciding at RCPT and end of message; 0: twice the cores, at least 4. More threads
-  // than cores pay off when decisions wait on the store rather than the CPU.
+  // Decisions at RCPT and end of message made at once (one thread more serves the loop); 0:
+  // twice the cores, at least 4. More than the cores pay off when decisions wait on the store
+  // rather than the CPU.
   std::size_t workers = 0;
   // Seconds of silence from the MTA, outside a pending decision, before a connection is closed
   // (gateway.mta_timeout_s).

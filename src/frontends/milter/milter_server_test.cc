@@ -186,7 +186,7 @@ TEST_F(ServerTest, TcpClientsAreOfferedAnEthernetSizedSegmentNotLoopbacks) {
   EXPECT_EQ(c.reply()[0], 'O');
 }
 
-TEST_F(ServerTest, RecipientsTheDeciderAnswersAtOnceSkipTheWorkers) {
+TEST_F(ServerTest, RecipientsTheDeciderAnswersAtOnceAreAnsweredByTheLoop) {
   decider.quick = true;
   start_tcp();
   Client c(server->port());
@@ -194,8 +194,8 @@ TEST_F(ServerTest, RecipientsTheDeciderAnswersAtOnceSkipTheWorkers) {
   EXPECT_EQ(begin(c, "carol@army.mil"), "c:");
   EXPECT_EQ(decider.quick_recipients, 1);
   EXPECT_EQ(decider.recipients, 0);
-  // One burst: a refusal that goes to a worker, an acceptance answered at once, and a quick
-  // check that throws, decided again on a worker. The replies keep the order of the commands.
+  // One burst: a refusal decided in full, an acceptance answered at once, and a quick check
+  // that throws, decided again in full. The replies keep the order of the commands.
   c.send_bytes(packet('R', "<bob@army.ml>\0"s) + packet('R', "<dave@army.mil>\0"s) +
                packet('R', "<boom@army.mil>\0"s));
   EXPECT_EQ(c.reply(), "y:550 5.7.1 Did you mean army.mil?\0"s);
@@ -224,6 +224,45 @@ TEST_F(ServerTest, ASlowMessageDoesNotHoldUpOtherConnections) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1000ms);
   EXPECT_EQ(slow.reply()[0], 'h');
   EXPECT_EQ(slow.reply(), "c:");
+}
+
+TEST_F(ServerTest, DecisionsBeyondTheThreadsWaitWhileTheLoopGoesOn) {
+  ServerOptions options;
+  options.listen = "inet:0@127.0.0.1";
+  options.workers = 1;  // one decision at a time
+  decider.quick = true;
+  start(options);
+  Client slow(server->port()), next(server->port());
+  EXPECT_EQ(begin(slow, "a@army.mil"), "c:");
+  slow.send_bytes(content("slow"));
+  std::this_thread::sleep_for(100ms);  // the slow decision has the only deciding thread
+  auto started = std::chrono::steady_clock::now();
+  // Answered by the loop, which still has a thread.
+  EXPECT_EQ(begin(next, "b@army.mil"), "c:");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1000ms);
+  // Its message waits for the thread and is then answered.
+  next.send_bytes(content("quick"));
+  EXPECT_EQ(next.reply()[0], 'h');
+  EXPECT_GT(std::chrono::steady_clock::now() - started, 1000ms);
+  EXPECT_EQ(next.reply(), "c:");
+  EXPECT_EQ(slow.reply()[0], 'h');
+  EXPECT_EQ(slow.reply(), "c:");
+  EXPECT_EQ(decider.messages, 2);
+}
+
+TEST_F(ServerTest, CommandsSentDuringADecisionAreHandledAfterIt) {
+  start_tcp();
+  Client c(server->port());
+  EXPECT_EQ(begin(c, "a@army.mil"), "c:");
+  // An abort in the same write as the end of the message, and a quit while it is decided:
+  // neither is the protocol's order, but both must wait for the reply, not be lost.
+  c.send_bytes(content("slow") + packet('A'));
+  std::this_thread::sleep_for(200ms);
+  c.send_bytes(packet('Q'));
+  EXPECT_EQ(c.reply()[0], 'h');
+  EXPECT_EQ(c.reply(), "c:");
+  EXPECT_EQ(c.reply(), "EOF");  // the quit, once the message was answered
+  EXPECT_EQ(decider.messages, 1);
 }
 
 TEST_F(ServerTest, StopAnswersTheMessageInFlight) {
