@@ -517,13 +517,12 @@ class SqliteStore final : public Store {
     if (auto ok = check_history_keys(keys); !ok) return std::unexpected(ok.error());
     std::lock_guard lock(mutex_);
     // Asked for every message at its end; compiling this join cost more than running it.
-    if (select_history_.get() == nullptr &&
-        prepare_persistent(select_history_,
-                           std::string(kSelectHistory) +
-                               " WHERE c.scope = ?1 AND c.subject = (SELECT id FROM history_text "
-                               "WHERE text = ?2) AND c.key = (SELECT id FROM history_text WHERE "
-                               "text = ?3) AND c.key2 = (SELECT id FROM history_text WHERE text = "
-                               "?4)") != SQLITE_OK) {
+    static const std::string sql =
+        std::string(kSelectHistory) +
+        " WHERE c.scope = ?1 AND c.subject = (SELECT id FROM history_text WHERE text = ?2) AND "
+        "c.key = (SELECT id FROM history_text WHERE text = ?3) AND c.key2 = (SELECT id FROM "
+        "history_text WHERE text = ?4)";
+    if (prepare_kept(select_history_, sql) != SQLITE_OK) {
       return failure("read history");
     }
     Statement& st = select_history_;
@@ -562,13 +561,12 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mutex_);
     // A newline sorts before any character of an address, so ordering by the two addresses
     // is ordering by the joined key. Kept: the signals ask it for a sender's new recipients.
-    if (list_history_.get() == nullptr &&
-        prepare_persistent(list_history_,
-                           std::string(kSelectHistory) +
-                               " WHERE c.scope = ?1 AND c.subject = (SELECT id FROM history_text "
-                               "WHERE text = ?2) AND (?3 = '' OR l.text = ?3) AND "
-                               "sendguard_day_count(c.day_list) >= ?4 "
-                               "ORDER BY c.messages DESC, k.text, k2.text LIMIT ?5") != SQLITE_OK) {
+    static const std::string sql =
+        std::string(kSelectHistory) +
+        " WHERE c.scope = ?1 AND c.subject = (SELECT id FROM history_text WHERE text = ?2) AND "
+        "(?3 = '' OR l.text = ?3) AND sendguard_day_count(c.day_list) >= ?4 "
+        "ORDER BY c.messages DESC, k.text, k2.text LIMIT ?5";
+    if (prepare_kept(list_history_, sql) != SQLITE_OK) {
       return failure("list history");
     }
     Statement& st = list_history_;
@@ -823,13 +821,12 @@ class SqliteStore final : public Store {
   // One INSERT into the audit table; call with mutex_ held. The statement is compiled once,
   // not per decision (compiling it cost as much as the insert).
   Result<std::int64_t> insert_audit_row(const AuditRecord& record) {
-    if (insert_audit_.get() == nullptr &&
-        prepare_persistent(insert_audit_,
-                           "INSERT INTO audit (time_us, node, stage, queue_id, message_id, "
-                           "sender, auth_user, recipients, rule, action, monitor, "
-                           "override_justification, details) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") !=
-            SQLITE_OK) {
+    if (prepare_kept(insert_audit_,
+                     "INSERT INTO audit (time_us, node, stage, queue_id, message_id, "
+                     "sender, auth_user, recipients, rule, action, monitor, "
+                     "override_justification, details) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)") !=
+        SQLITE_OK) {
       return failure("append to audit log");
     }
     Statement& st = insert_audit_;
@@ -854,8 +851,10 @@ class SqliteStore final : public Store {
   int prepare(Statement& st, std::string_view sql) {
     return sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), st.out(), nullptr);
   }
-  // For a statement kept for the connection's life and run again and again.
-  int prepare_persistent(Statement& st, std::string_view sql) {
+  // For a statement kept for the connection's life and run again and again: compiled on its
+  // first use (SQLITE_OK when it already was).
+  int prepare_kept(Statement& st, std::string_view sql) {
+    if (st.get() != nullptr) return SQLITE_OK;
     return sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, st.out(), nullptr);
   }
