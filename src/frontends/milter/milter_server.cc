@@ -154,6 +154,25 @@ Result<int> open_listener(const ListenSpec& spec, int socket_mode, int* port) {
   return fd;
 }
 
+// Writes as much of `bytes` as the socket takes now, without waiting. Returns how many bytes
+// were written, or std::nullopt when the connection failed.
+std::optional<std::size_t> send_what_fits(int fd, std::string_view bytes) {
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    ssize_t n =
+        send(fd, bytes.data() + written, bytes.size() - written, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      written += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    spdlog::debug("milter: cannot write to the MTA: {}", errno_text(errno));
+    return std::nullopt;
+  }
+  return written;
+}
+
 }  // namespace
 
 struct Connection {
@@ -303,22 +322,16 @@ struct Server::Impl {
   // Writes what is pending in one call; what the socket does not take waits for EPOLLOUT.
   // Returns false when the connection failed.
   bool flush(Connection* c) {
-    while (c->out_start < c->out.size()) {
-      ssize_t n = send(c->fd, c->out.data() + c->out_start, c->out.size() - c->out_start,
-                       MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) {
-        c->out_start += static_cast<std::size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        set_writing(c, true);
-        return true;
-      }
-      spdlog::debug("milter: cannot write to the MTA: {}", errno_text(errno));
+    auto written = send_what_fits(c->fd, std::string_view(c->out).substr(c->out_start));
+    if (!written) {
       c->out.clear();
       c->out_start = 0;
       return false;
+    }
+    c->out_start += *written;
+    if (c->out_start < c->out.size()) {
+      set_writing(c, true);
+      return true;
     }
     c->out.clear();
     c->out_start = 0;
@@ -498,20 +511,9 @@ struct Server::Impl {
   // Writes the reply from the deciding thread; what the socket does not take stays in
   // c->reply. False when the connection failed.
   static bool write_reply(Connection* c) {
-    std::size_t written = 0;
-    while (written < c->reply.size()) {
-      ssize_t n = send(c->fd, c->reply.data() + written, c->reply.size() - written,
-                       MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) {
-        written += static_cast<std::size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      spdlog::debug("milter: cannot write to the MTA: {}", errno_text(errno));
-      return false;
-    }
-    c->reply.erase(0, written);
+    auto written = send_what_fits(c->fd, c->reply);
+    if (!written) return false;
+    c->reply.erase(0, *written);
     return true;
   }
 
