@@ -491,21 +491,21 @@ struct Server::Impl {
     }
     bool failed = false;
     if (c->direct && !gone) failed = !write_reply(c);
-    bool to_loop;
+    bool wake_loop = false;
     {
       std::lock_guard lock(mutex);
-      to_loop = c->gone || failed || !c->reply.empty() || !c->early_input.empty() ||
-                c->session.buffered() > 0 || stop_requested;
+      bool left_for_loop = c->gone || failed || !c->reply.empty() || !c->early_input.empty() ||
+                           c->session.buffered() > 0 || stop_requested;
       if (failed) c->gone = true;
-      if (to_loop) {
-        to_loop = completed.empty();  // one wake-up for completions that pile up
+      if (left_for_loop) {
+        wake_loop = completed.empty();  // one wake-up for completions that pile up
         completed.push_back(c);
       } else {
         c->busy = false;
         c->last_input = Clock::now();
       }
     }
-    if (to_loop) notify_loop();
+    if (wake_loop) notify_loop();
   }
 
   // Writes the reply from the deciding thread; what the socket does not take stays in
