@@ -317,6 +317,9 @@ struct LookalikeIndex::Impl {
   HashPostings quarter_postings;            // kTagQuarters keys, over-common ones dropped
   std::vector<std::string> known_suffixes;  // the distinct public suffixes of known domains
   HashPostings suffix_postings;             // their one-deletion variants → suffix id
+  // By suffix id: the known suffixes within one edit of it, itself included, in the order
+  // search_near_suffixes() finds them.
+  std::vector<std::vector<std::uint32_t>> near_suffixes;
   bool crowded = false;                     // see budget_for_name_length
   std::vector<std::string> trusted_suffixes;
   // Looked up with the registrable domain's view, without building a string.
@@ -356,8 +359,11 @@ struct LookalikeIndex::Impl {
   void find_edits(std::string_view view, std::string_view shown, const EditPlan& plan,
                   std::optional<Match>& best) const;
   void prefetch_exact_forms(std::string_view view, const Registrable& reg) const;
+  // Calls visit(id) for each known suffix within one edit of `typed`, itself included.
   template <typename Visit>
   void for_each_near_suffix(std::string_view typed, Visit&& visit) const;
+  template <typename Visit>
+  void search_near_suffixes(std::string_view typed, Visit&& visit) const;
   void stem_probes(std::string_view stem, std::uint32_t suffix_id, bool same_suffix,
                    std::vector<std::uint64_t>& short_hashes,
                    std::vector<std::uint64_t>& quarter_hashes) const;
@@ -586,6 +592,21 @@ std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id, std
 
 template <typename Visit>
 void LookalikeIndex::Impl::for_each_near_suffix(std::string_view typed, Visit&& visit) const {
+  // Nearly every query ends in a suffix that known domains use: its answer was worked out when
+  // the index was built. The typed suffix is among its own variants, so one probe finds it.
+  std::optional<std::uint32_t> typed_id;
+  suffix_postings.for_each(hash_key(typed, kTagSuffix), [&](std::uint32_t id) {
+    if (!typed_id && known_suffixes[id] == typed) typed_id = id;
+  });
+  if (typed_id) {
+    for (std::uint32_t id : near_suffixes[*typed_id]) visit(id);
+    return;
+  }
+  search_near_suffixes(typed, visit);
+}
+
+template <typename Visit>
+void LookalikeIndex::Impl::search_near_suffixes(std::string_view typed, Visit&& visit) const {
   thread_local std::vector<std::uint64_t> hashes;
   hashes.clear();
   for_each_deletion(typed, [&](std::string_view v) { hashes.push_back(hash_key(v, kTagSuffix)); });
@@ -808,11 +829,10 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view sh
       quarter_postings.for_each_in_bucket(cuts.first(same), collect);
       cuts = cuts.subspan(same);
     }
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     // Each candidate costs a cache miss for its record and another for its text. The record
     // alone (length, letter bag) rejects most of them, so all records are fetched together,
-    // then the texts of the survivors only.
+    // then the texts of the survivors only. A candidate found under several keys is tested
+    // again (its record is in the cache by then); `judged` keeps it from surviving twice.
     for (std::uint32_t id : candidates) __builtin_prefetch(&domains[id]);
     survivors.clear();
     for (std::uint32_t id : candidates) {
@@ -827,6 +847,9 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view sh
       survivors.push_back(id);
       __builtin_prefetch(text.data() + d.offset);
     }
+    // Weighed in id order, so that of two equal matches the same one wins whatever the order
+    // the keys found them in.
+    std::sort(survivors.begin(), survivors.end());
     // In a crowded list a query may be within two edits of dozens of names. Their plain edit
     // counts are cheap to get; weighing them in order of that count lets a good one-edit match
     // rule out the rest, whose score could not be higher (see score_ceiling).
@@ -857,6 +880,9 @@ std::size_t LookalikeIndex::size() const { return impl_->domains.size(); }
 std::size_t LookalikeIndex::memory_bytes() const {
   std::size_t suffix_bytes = 0;
   for (const std::string& s : impl_->known_suffixes) suffix_bytes += sizeof(s) + s.capacity();
+  for (const auto& near : impl_->near_suffixes) {
+    suffix_bytes += sizeof(near) + near.capacity() * sizeof(std::uint32_t);
+  }
   return impl_->text.capacity() + impl_->domains.capacity() * sizeof(KnownDomain) +
          impl_->postings.memory_bytes() + impl_->quarter_postings.memory_bytes() +
          impl_->suffix_postings.memory_bytes() + suffix_bytes;
@@ -1017,6 +1043,12 @@ Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
   impl->postings = HashPostings(packed);
   impl->quarter_postings = HashPostings(quarter_packed, kMaxIdsPerQuarterKey);
   impl->suffix_postings = HashPostings(suffix_packed);
+  impl->near_suffixes.resize(impl->known_suffixes.size());
+  for (std::size_t id = 0; id < impl->known_suffixes.size(); ++id) {
+    impl->search_near_suffixes(impl->known_suffixes[id], [&](std::uint32_t near) {
+      impl->near_suffixes[id].push_back(near);
+    });
+  }
   impl->text.shrink_to_fit();
   impl->domains.shrink_to_fit();
   return std::shared_ptr<const LookalikeIndex>(new LookalikeIndex(std::move(impl)));
