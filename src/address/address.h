@@ -90,6 +90,9 @@ class PublicSuffixList {
   PublicSuffixList(psl_ctx_st* ctx, std::unique_ptr<const Rules> rules);
   // Whether the rules make `domain` a public suffix; `star_rule`: a single label is one.
   bool is_public_suffix(std::string_view domain, bool star_rule) const;
+  // The public suffix of a plain ASCII domain, and its registrable domain when asked for.
+  std::string_view plain_public_suffix(std::string_view ascii_domain,
+                                       std::string_view* registrable) const;
   std::unique_ptr<psl_ctx_st, Deleter> ctx_;
   std::unique_ptr<const Rules> rules_;
 };

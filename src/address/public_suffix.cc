@@ -2,6 +2,7 @@
 #include <idn2.h>
 #include <libpsl.h>
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,10 +10,13 @@
 #include <unordered_map>
 
 #include "address/address.h"
-#include "core/string_hash.h"
+#include "core/flat_string_table.h"
 
 namespace sendguard {
 namespace {
+
+// No domain name is longer than 253 bytes, so a longer rule could never match.
+constexpr std::size_t kMaxRuleBytes = 253;
 
 enum RuleFlags : std::uint8_t {
   kPlain = 1,      // the rule's text is a public suffix
@@ -64,11 +68,12 @@ std::string_view last_nine_labels(std::string_view domain) {
 }  // namespace
 
 struct PublicSuffixList::Rules {
-  std::unordered_map<std::string, std::uint8_t, StringHash, std::equal_to<>> flags;
+  FlatStringTable<std::uint8_t> flags;  // RuleFlags of each rule's text
 
-  std::uint8_t find(std::string_view text) const {
-    auto it = flags.find(text);
-    return it == flags.end() ? 0 : it->second;
+  std::uint8_t find(std::string_view text) const { return find(text, flags.hash(text)); }
+  std::uint8_t find(std::string_view text, std::uint64_t hash) const {
+    const std::uint8_t* found = flags.find(text, hash);
+    return found == nullptr ? 0 : *found;
   }
 };
 
@@ -94,7 +99,7 @@ Result<PublicSuffixList> PublicSuffixList::load(const std::string& path) {
   }
   // The file format as libpsl reads it: one rule a line up to the first blank, "//" comments,
   // "!" for an exception, "*." for a wildcard (which also makes its parent a suffix).
-  auto rules = std::make_unique<Rules>();
+  std::unordered_map<std::string, std::uint8_t> flags_of;
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
@@ -111,18 +116,22 @@ Result<PublicSuffixList> PublicSuffixList::load(const std::string& path) {
       rule.erase(0, 2);
       flags = kPlain | kWildcard;
     }
-    if (rule.empty()) continue;
-    rules->flags[rule] |= flags;
+    if (rule.empty() || rule.size() > kMaxRuleBytes) continue;
+    flags_of[rule] |= flags;
     if (!is_ascii(rule)) {
       std::string ascii = rule_to_ascii(rule);
-      if (!ascii.empty() && ascii != rule) rules->flags[ascii] |= flags;
+      if (!ascii.empty() && ascii != rule && ascii.size() <= kMaxRuleBytes) {
+        flags_of[ascii] |= flags;
+      }
     }
   }
-  if (rules->flags.size() < 1000) {
+  if (flags_of.size() < 1000) {
     psl_free(ctx);
     return make_error(ErrorCode::kConfig,
                       "public suffix list " + path + " could not be read as a suffix list");
   }
+  auto rules = std::make_unique<Rules>();
+  rules->flags = FlatStringTable<std::uint8_t>({flags_of.begin(), flags_of.end()});
   return PublicSuffixList(ctx, std::move(rules));
 }
 
@@ -135,20 +144,51 @@ bool PublicSuffixList::is_public_suffix(std::string_view domain, bool star_rule)
   return dot != std::string_view::npos && (rules_->find(domain.substr(dot + 1)) & kWildcard) != 0;
 }
 
+std::string_view PublicSuffixList::plain_public_suffix(std::string_view ascii_domain,
+                                                        std::string_view* registrable) const {
+  // The domain from each of its last nine labels on, hashed and their slots' reads started
+  // together; then left to right, so that a listed suffix whose parent is not listed
+  // (forgot.his.name) is found.
+  constexpr std::size_t kMaxLabels = 9;
+  const std::string_view domain = last_nine_labels(ascii_domain);
+  std::array<std::string_view, kMaxLabels> from;
+  std::array<std::uint64_t, kMaxLabels> hashes;
+  std::size_t count = 0;
+  for (std::size_t start = 0; count < kMaxLabels;) {
+    from[count] = domain.substr(start);
+    hashes[count] = rules_->flags.hash(from[count]);
+    rules_->flags.prefetch(hashes[count]);
+    ++count;
+    const std::size_t dot = domain.find('.', start);
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (registrable != nullptr) *registrable = {};
+  for (std::size_t k = 0; k < count; ++k) {
+    const bool last = k + 1 == count;
+    // The implicit "*" rule: a single label is a suffix. Otherwise the label's own rule, then
+    // a wildcard on its parent (no exception can apply: it would have been found first).
+    bool suffix = last;
+    if (!last) {
+      if (const std::uint8_t flags = rules_->find(from[k], hashes[k]); flags != 0) {
+        suffix = (flags & kException) == 0;
+      } else {
+        suffix = (rules_->find(from[k + 1], hashes[k + 1]) & kWildcard) != 0;
+      }
+    }
+    if (suffix) return from[k];
+    if (registrable != nullptr) *registrable = from[k];
+  }
+  return from[count - 1];
+}
+
 std::string_view PublicSuffixList::public_suffix_view(std::string_view ascii_domain) const {
   if (!is_plain_ascii_domain(ascii_domain)) {
     // Rare: the view must point into the input, so find where libpsl's answer starts there.
     std::string suffix = public_suffix(ascii_domain);
     return ascii_domain.substr(ascii_domain.size() - std::min(suffix.size(), ascii_domain.size()));
   }
-  // Left to right, so that a listed suffix whose parent is not listed (forgot.his.name) is found.
-  std::string_view domain = last_nine_labels(ascii_domain);
-  while (!is_public_suffix(domain, /*star_rule=*/true)) {
-    std::size_t dot = domain.find('.');
-    if (dot == std::string_view::npos) break;
-    domain.remove_prefix(dot + 1);
-  }
-  return domain;
+  return plain_public_suffix(ascii_domain, nullptr);
 }
 
 std::string PublicSuffixList::public_suffix(std::string_view ascii_domain) const {
@@ -160,14 +200,8 @@ std::string PublicSuffixList::public_suffix(std::string_view ascii_domain) const
 
 std::string PublicSuffixList::registrable_domain(std::string_view ascii_domain) const {
   if (is_plain_ascii_domain(ascii_domain)) {
-    std::string_view domain = last_nine_labels(ascii_domain);
     std::string_view registrable;
-    while (!is_public_suffix(domain, /*star_rule=*/true)) {
-      std::size_t dot = domain.find('.');
-      if (dot == std::string_view::npos) break;
-      registrable = domain;
-      domain.remove_prefix(dot + 1);
-    }
+    plain_public_suffix(ascii_domain, &registrable);
     return std::string(registrable);
   }
   std::string domain(ascii_domain);

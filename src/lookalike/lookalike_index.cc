@@ -13,9 +13,8 @@
 #include <cstring>
 #include <span>
 #include <unordered_map>
-#include <unordered_set>
 
-#include "core/string_hash.h"
+#include "core/flat_string_table.h"
 #include "lookalike/confusables.h"
 #include "lookalike/edit_model.h"
 #include "lookalike/explanation.h"
@@ -323,7 +322,7 @@ struct LookalikeIndex::Impl {
   bool crowded = false;                     // see budget_for_name_length
   std::vector<std::string> trusted_suffixes;
   // Looked up with the registrable domain's view, without building a string.
-  std::unordered_set<std::string, StringHash, std::equal_to<>> providers;
+  FlatStringTable<bool> providers;
   std::unordered_map<std::string, std::uint32_t> sister_group_of;
 
   std::string_view domain_text(std::uint32_t id) const {
@@ -458,8 +457,10 @@ void LookalikeIndex::Impl::find_joined(std::string_view view, const Registrable&
   std::array<Key, kMaxKeys> keys;
   std::array<std::uint64_t, kMaxKeys> hashes;
   std::size_t key_count = 0;
-  std::string text;  // the joined query, then the runs back to back
-  text.reserve(2 * view.size());
+  // The joined query, then the runs back to back; kept per thread, so that its memory is
+  // allocated once rather than for every query.
+  thread_local std::string text;
+  text.clear();
   for (char c : view) {
     if (c != '.' && c != '-') text += c;
   }
@@ -885,7 +886,7 @@ std::size_t LookalikeIndex::memory_bytes() const {
   }
   return impl_->text.capacity() + impl_->domains.capacity() * sizeof(KnownDomain) +
          impl_->postings.memory_bytes() + impl_->quarter_postings.memory_bytes() +
-         impl_->suffix_postings.memory_bytes() + suffix_bytes;
+         impl_->suffix_postings.memory_bytes() + impl_->providers.memory_bytes() + suffix_bytes;
 }
 
 Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
@@ -916,7 +917,11 @@ Result<std::shared_ptr<const LookalikeIndex>> LookalikeIndex::build(
   if (!known) return std::unexpected(known.error());
   auto providers = normalize_list(options.mail_providers, "mail provider");
   if (!providers) return std::unexpected(providers.error());
-  impl->providers.insert(providers->begin(), providers->end());
+  std::sort(providers->begin(), providers->end());
+  providers->erase(std::unique(providers->begin(), providers->end()), providers->end());
+  std::vector<std::pair<std::string, bool>> provider_entries;
+  for (std::string& p : *providers) provider_entries.emplace_back(std::move(p), true);
+  impl->providers = FlatStringTable<bool>(provider_entries);
   for (const std::string& suffix : options.trusted_suffixes) {
     std::string s = suffix;
     while (!s.empty() && s.front() == '.') s.erase(s.begin());
