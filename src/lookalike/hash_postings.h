@@ -12,8 +12,13 @@
 // collide.
 #pragma once
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -129,6 +134,15 @@ class HashPostings {
     const std::size_t first = bucket * kSlotsPerLine + (header & 0xFFFF);
     std::size_t line = first / kSlotsPerLine;
     std::size_t word = first % kSlotsPerLine + 1;
+    if (word + count <= kLineWords) {
+      // The usual case, a bucket within one line: every word is compared at once, and only the
+      // matches are visited, in word order as below.
+      const std::uint32_t* words = &lines_[line * kLineWords];
+      std::uint32_t hits = matching_words(words, std::span(checks).first(check_count));
+      hits &= ((std::uint32_t{1} << count) - 1) << word;
+      for (; hits != 0; hits &= hits - 1) visit(words[std::countr_zero(hits)] >> check_bits_);
+      return;
+    }
     for (; count > 0; --count) {
       const std::uint32_t e = lines_[line * kLineWords + word];
       for (std::size_t k = 0; k < check_count; ++k) {
@@ -178,6 +192,34 @@ class HashPostings {
   static constexpr std::size_t kLineWords = 16;  // one 64-byte cache line of 32-bit words
   static constexpr std::size_t kSlotsPerLine = kLineWords - 1;
   static constexpr std::size_t kMaxIdsPerBucket = 0xFFFF;
+
+  // Bit w set when word w of the line holds one of `checks` in its check bits.
+  std::uint32_t matching_words(const std::uint32_t* words,
+                               std::span<const std::uint32_t> checks) const {
+    std::uint32_t hits = 0;
+#if defined(__SSE2__)
+    const __m128i mask = _mm_set1_epi32(static_cast<int>(check_mask_));
+    std::array<__m128i, kLineWords / 4> quads;
+    for (std::size_t q = 0; q < quads.size(); ++q) {
+      quads[q] = _mm_and_si128(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(words + 4 * q)), mask);
+    }
+    for (std::uint32_t check : checks) {
+      const __m128i wanted = _mm_set1_epi32(static_cast<int>(check));
+      for (std::size_t q = 0; q < quads.size(); ++q) {
+        const int bits = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(quads[q], wanted)));
+        hits |= static_cast<std::uint32_t>(bits) << (4 * q);
+      }
+    }
+#else
+    for (std::size_t w = 0; w < kLineWords; ++w) {
+      for (std::uint32_t check : checks) {
+        hits |= std::uint32_t{(words[w] & check_mask_) == check} << w;
+      }
+    }
+#endif
+    return hits;
+  }
 
   // The top 32 bits of the hash scaled to the number of buckets, which need not be a power of
   // two: the table is sized to its entries, not rounded up.

@@ -48,6 +48,24 @@ TEST(HashPostings, OnePassOverABucketServesEveryKeyInIt) {
   EXPECT_EQ(ids, (std::vector<std::uint32_t>{1, 2, 3, 7, 8}));
 }
 
+// A line holds 15 entries; a bucket with more runs on into the next line and is read entry by
+// entry, while one within its line is compared a whole line at a time.
+TEST(HashPostings, ABucketRunningOverIntoTheNextLineKeepsEveryId) {
+  std::vector<std::uint64_t> packed;
+  std::vector<std::uint32_t> first_ids, second_ids;
+  for (std::uint32_t id = 1; id <= 40; ++id) {
+    packed.push_back(HashPostings::pack(id % 3 == 0 ? kSecond : kFirst, id));
+    (id % 3 == 0 ? second_ids : first_ids).push_back(id);
+  }
+  const HashPostings postings(packed);
+  EXPECT_EQ(ids_under(postings, kFirst), first_ids);
+  EXPECT_EQ(ids_under(postings, kSecond), second_ids);
+  const std::uint64_t both[] = {kFirst, kSecond};
+  std::vector<std::uint32_t> ids;
+  postings.for_each_in_bucket(both, [&](std::uint32_t id) { ids.push_back(id); });
+  EXPECT_EQ(ids.size(), 40u);
+}
+
 TEST(HashPostings, OverCommonKeysAreDropped) {
   std::vector<std::uint64_t> packed;
   for (std::uint32_t id = 0; id < 5; ++id) packed.push_back(HashPostings::pack(kFirst, id));
