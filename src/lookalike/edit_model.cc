@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
 
@@ -99,7 +100,49 @@ enum class Step : unsigned char { kNone, kMatch, kReplace, kOmit, kInsert, kSwap
 
 void EditList::reverse() { std::reverse(items_.begin(), items_.begin() + count_); }
 
+namespace {
+
+// The OSA distance of a (at most 64 characters) and b by Hyyrö's bit-vector method: a column
+// of the dynamic-programming table is a few machine words, each character of b one step of a
+// dozen word operations, however far apart the strings are.
+int bit_parallel_osa_distance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n == 0) return static_cast<int>(b.size());
+  // Bit i of match[c]: a[i] == c. Only the entries for characters of a and b are read.
+  std::array<std::uint64_t, 256> match;
+  for (char c : b) match[static_cast<unsigned char>(c)] = 0;
+  for (char c : a) match[static_cast<unsigned char>(c)] = 0;
+  for (std::size_t i = 0; i < n; ++i) match[static_cast<unsigned char>(a[i])] |= std::uint64_t{1} << i;
+  const std::uint64_t last = std::uint64_t{1} << (n - 1);
+  std::uint64_t vp = ~std::uint64_t{0}, vn = 0, d0 = 0, previous_match = 0;
+  int distance = static_cast<int>(n);
+  for (char c : b) {
+    const std::uint64_t pm = match[static_cast<unsigned char>(c)];
+    const std::uint64_t swap = ((~d0 & pm) << 1) & previous_match;
+    d0 = (((pm & vp) + vp) ^ vp) | pm | vn | swap;
+    std::uint64_t hp = vn | ~(d0 | vp);
+    std::uint64_t hn = d0 & vp;
+    distance += (hp & last) != 0;
+    distance -= (hn & last) != 0;
+    hp = (hp << 1) | 1;
+    hn <<= 1;
+    vp = hn | ~(d0 | hp);
+    vn = hp & d0;
+    previous_match = pm;
+  }
+  return distance;
+}
+
+}  // namespace
+
 int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits) {
+  const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
+  if (std::abs(n - m) > max_edits) return max_edits + 1;
+  if (a.size() <= 64) return std::min(bit_parallel_osa_distance(a, b), max_edits + 1);
+  return banded_edit_distance(a, b, max_edits);
+}
+
+int banded_edit_distance(std::string_view a, std::string_view b, int max_edits) {
   const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
   if (std::abs(n - m) > max_edits) return max_edits + 1;
   const int kFar = max_edits + 1;

@@ -67,8 +67,11 @@ struct Alignment {
   EditList edits;  // in order of position
 };
 
-// Plain OSA distance, or max_edits + 1 as soon as it must exceed max_edits.
+// Plain OSA distance, or max_edits + 1 when it exceeds max_edits.
 int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits);
+// The same, by the diagonal band of the dynamic-programming table alone, for any length;
+// bounded_edit_distance() uses it when a is longer than 64 characters.
+int banded_edit_distance(std::string_view a, std::string_view b, int max_edits);
 
 // The cheapest explanation of `query` as a mistyped `known`, when it needs at most max_edits
 // (at most kMaxAlignedEdits). Does not allocate.

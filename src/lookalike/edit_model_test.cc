@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+
 #include "lookalike/keyboard.h"
 
 namespace sendguard::lookalike_internal {
@@ -35,6 +38,61 @@ TEST(BoundedEditDistance, CountsOptimalStringAlignment) {
   EXPECT_EQ(bounded_edit_distance("army", "navy", 1), 2);  // capped at max + 1
   EXPECT_EQ(bounded_edit_distance("a", "abcdef", 2), 3);
   EXPECT_EQ(bounded_edit_distance("", "", 0), 0);
+}
+
+TEST(BoundedEditDistance, SwapsAreNotEditedAgain) {
+  // Optimal string alignment, not full Damerau-Levenshtein: a swapped pair is not edited
+  // further, so "ca" → "abc" takes three edits, not two.
+  EXPECT_EQ(bounded_edit_distance("ca", "abc", 4), 3);
+  EXPECT_EQ(banded_edit_distance("ca", "abc", 4), 3);
+}
+
+// The word-parallel count (up to 64 characters) and the banded table agree on every pair of
+// strings, including those with repeated letters and swaps that a small alphabet produces.
+TEST(BoundedEditDistance, BitParallelAgreesWithTheBandedTable) {
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&](std::uint64_t bound) {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return state % bound;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    const std::size_t alphabet = 2 + next(4);
+    std::string a(next(round % 10 == 0 ? 65 : 16), 'a');
+    for (char& c : a) c = static_cast<char>('a' + next(alphabet));
+    std::string b = a;
+    for (std::uint64_t edits = next(4); edits > 0; --edits) {
+      const std::size_t at = b.empty() ? 0 : next(b.size());
+      switch (next(4)) {
+        case 0:
+          b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), static_cast<char>('a' + next(alphabet)));
+          break;
+        case 1:
+          if (!b.empty()) b.erase(at, 1);
+          break;
+        case 2:
+          if (!b.empty()) b[at] = static_cast<char>('a' + next(alphabet));
+          break;
+        default:
+          if (at + 1 < b.size()) std::swap(b[at], b[at + 1]);
+      }
+    }
+    if (next(8) == 0) {  // unrelated strings too
+      b.resize(next(16));
+      for (char& c : b) c = static_cast<char>('a' + next(alphabet));
+    }
+    for (int max_edits = 0; max_edits <= 4; ++max_edits) {
+      ASSERT_EQ(bounded_edit_distance(a, b, max_edits), banded_edit_distance(a, b, max_edits))
+          << a << " / " << b << " within " << max_edits;
+    }
+  }
+}
+
+TEST(BoundedEditDistance, LongerThanAWordUsesTheBand) {
+  const std::string known(70, 'x');
+  std::string typed = known;
+  typed[35] = 'y';
+  EXPECT_EQ(bounded_edit_distance(known, typed, 2), 1);
+  EXPECT_EQ(bounded_edit_distance(known, known + "yy", 1), 2);
 }
 
 Edit single_edit(std::string_view known, std::string_view query) {
