@@ -28,19 +28,40 @@ struct Priced {
   EditReason reason;
 };
 
-Priced classify_replacement(char known, char typed) {
-  if (ascii_lookalike(known, typed)) return {kLookalikeCost, EditReason::kLookalike};
-  if (keys_adjacent(known, typed)) return {kKeyboardCost, EditReason::kKeyboard};
-  if (is_vowel(known) && is_vowel(typed)) return {kVowelCost, EditReason::kVowel};
-  if (one_bit_apart(known, typed)) return {kBitFlipCost, EditReason::kBitFlip};
-  return {kArbitrary, EditReason::kPlain};
+EditReason replacement_reason(char known, char typed) {
+  if (ascii_lookalike(known, typed)) return EditReason::kLookalike;
+  if (keys_adjacent(known, typed)) return EditReason::kKeyboard;
+  if (is_vowel(known) && is_vowel(typed)) return EditReason::kVowel;
+  if (one_bit_apart(known, typed)) return EditReason::kBitFlip;
+  return EditReason::kPlain;
 }
 
-// The price of every pair of ASCII characters, worked out once: an alignment prices a few
+// A replacement's price follows from its reason.
+Priced replacement_priced(EditReason reason) {
+  switch (reason) {
+    case EditReason::kLookalike:
+      return {kLookalikeCost, reason};
+    case EditReason::kKeyboard:
+      return {kKeyboardCost, reason};
+    case EditReason::kVowel:
+      return {kVowelCost, reason};
+    case EditReason::kBitFlip:
+      return {kBitFlipCost, reason};
+    default:
+      return {kArbitrary, EditReason::kPlain};
+  }
+}
+
+Priced classify_replacement(char known, char typed) {
+  return replacement_priced(replacement_reason(known, typed));
+}
+
+// The reason of every pair of ASCII characters, worked out once: an alignment prices a few
 // dozen pairs for each candidate the index proposes, and each price behind a table is a
-// search through keyboard rows and lookalike lists.
+// search through keyboard rows and lookalike lists. A byte a pair (32 KiB in all), so that the
+// tables stay in the cache beside the index's lines.
 struct PriceTables {
-  std::array<Priced, 128 * 128> replacement;
+  std::array<std::uint8_t, 128 * 128> replacement;  // EditReason
   std::array<bool, 128 * 128> adjacent;
 };
 
@@ -49,8 +70,8 @@ const PriceTables& price_tables() {
     auto* t = new PriceTables;
     for (int a = 0; a < 128; ++a) {
       for (int b = 0; b < 128; ++b) {
-        t->replacement[a * 128 + b] =
-            classify_replacement(static_cast<char>(a), static_cast<char>(b));
+        t->replacement[a * 128 + b] = static_cast<std::uint8_t>(
+            replacement_reason(static_cast<char>(a), static_cast<char>(b)));
         t->adjacent[a * 128 + b] = keys_adjacent(static_cast<char>(a), static_cast<char>(b));
       }
     }
@@ -63,7 +84,8 @@ bool is_ascii(char c) { return static_cast<unsigned char>(c) < 128; }
 
 Priced replacement_cost(const PriceTables& t, char known, char typed) {
   if (!is_ascii(known) || !is_ascii(typed)) return classify_replacement(known, typed);
-  return t.replacement[static_cast<unsigned char>(known) * 128 + static_cast<unsigned char>(typed)];
+  return replacement_priced(static_cast<EditReason>(
+      t.replacement[static_cast<unsigned char>(known) * 128 + static_cast<unsigned char>(typed)]));
 }
 
 bool adjacent(const PriceTables& t, char a, char b) {
