@@ -134,24 +134,17 @@ class HashPostings {
     const std::size_t first = bucket * kSlotsPerLine + (header & 0xFFFF);
     std::size_t line = first / kSlotsPerLine;
     std::size_t word = first % kSlotsPerLine + 1;
-    if (word + count <= kLineWords) {
-      // The usual case, a bucket within one line: every word is compared at once, and only the
-      // matches are visited, in word order as below.
+    // A line at a time: every word of it is compared at once, and only the matches among the
+    // bucket's words are visited, in order. Nearly every bucket lies within one line; an
+    // over-full one runs on into the next lines.
+    const std::span<const std::uint32_t> wanted = std::span(checks).first(check_count);
+    for (; count > 0; word = 1, ++line) {
+      const std::size_t here = std::min(count, kLineWords - word);
       const std::uint32_t* words = &lines_[line * kLineWords];
-      std::uint32_t hits = matching_words(words, std::span(checks).first(check_count));
-      hits &= ((std::uint32_t{1} << count) - 1) << word;
+      std::uint32_t hits = matching_words(words, wanted);
+      hits &= ((std::uint32_t{1} << here) - 1) << word;
       for (; hits != 0; hits &= hits - 1) visit(words[std::countr_zero(hits)] >> check_bits_);
-      return;
-    }
-    for (; count > 0; --count) {
-      const std::uint32_t e = lines_[line * kLineWords + word];
-      for (std::size_t k = 0; k < check_count; ++k) {
-        if ((e & check_mask_) == checks[k]) {
-          visit(e >> check_bits_);
-          break;
-        }
-      }
-      if (++word == kLineWords) word = 1, ++line;
+      count -= here;
     }
   }
   static constexpr std::size_t kMaxHashesPerBucketPass = 8;
