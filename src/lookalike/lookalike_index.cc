@@ -96,11 +96,7 @@ constexpr std::size_t kMaxIdsPerQuarterKey = 24;
 
 std::uint64_t quarter_pair_hash(std::string_view s, std::size_t a, std::size_t a_length,
                                 std::size_t b, std::size_t b_length, std::uint64_t tag) {
-  char buf[kMaxDomainBytes + 2];
-  std::memcpy(buf, s.data() + a, a_length);
-  buf[a_length] = '|';
-  std::memcpy(buf + a_length + 1, s.data() + b, b_length);
-  return hash_key(std::string_view(buf, a_length + 1 + b_length), tag);
+  return hash_key_pair(s.substr(a, a_length), s.substr(b, b_length), tag);
 }
 
 // Where a query's quarter-pair probes cut its stem. They depend only on the query stem's length
