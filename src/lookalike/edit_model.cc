@@ -205,7 +205,8 @@ int banded_edit_distance(std::string_view a, std::string_view b, int max_edits) 
   return std::min(prev[m], kFar);
 }
 
-std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits) {
+std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits,
+                               double max_cost) {
   if (max_edits < 0 || max_edits > kMaxAlignedEdits) return std::nullopt;
   const std::size_t n = known.size(), m = query.size();
   // No separate count of edits first: the index calls this only for candidates whose
@@ -231,9 +232,14 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
   auto at = [&](std::size_t i, std::size_t j) -> Cell& { return table[i * width + j + band - i]; };
   auto cost_at = [&](std::size_t i, std::size_t j) { return in_band(i, j) ? at(i, j).cost : kInf; };
 
+  double previous_row_min = 0;
   for (std::size_t i = 0; i <= n; ++i) {
     const std::size_t j_begin = i > band ? i - band : 0;
     const std::size_t j_end = std::min(m, i + band);
+    // Costs only grow along a path, and a path leaves out at most one row (a swap), so two
+    // rows in a row whose every cell costs more than max_cost end the search: most candidates
+    // the index weighs are over budget, and they stop early.
+    double row_min = kInf;
     // Cells of the band beyond the query's end are never read as reachable.
     for (std::size_t j = i > band ? i - band : 0; j <= i + band; ++j) {
       if (j < j_begin || j > j_end) at(i, j) = {kInf, Step::kNone, EditReason::kPlain};
@@ -241,6 +247,7 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
     for (std::size_t j = j_begin; j <= j_end; ++j) {
       if (i == 0 && j == 0) {
         at(0, 0) = {0, Step::kNone, EditReason::kPlain};
+        row_min = 0;
         continue;
       }
       double best = kInf;
@@ -273,10 +280,17 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
           known[i - 1] != known[i - 2]) {
         consider(at(i - 2, j - 2).cost + kTranspositionCost, Step::kSwap, EditReason::kPlain);
       }
+      // A cell over max_cost is left unreachable. A path within it never passes one, and no
+      // cell within it chose one over a cheaper step, so the alignments within it are as
+      // without the limit.
+      if (best > max_cost) best = kInf, best_step = Step::kNone;
       at(i, j) = {best, best_step, best_reason};
+      row_min = std::min(row_min, best);
     }
+    if (row_min > max_cost && previous_row_min > max_cost) return std::nullopt;
+    previous_row_min = row_min;
   }
-  if (!in_band(n, m)) return std::nullopt;
+  if (!in_band(n, m) || at(n, m).cost > max_cost) return std::nullopt;
 
   Alignment result;
   result.cost = at(n, m).cost;

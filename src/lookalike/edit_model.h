@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -74,7 +75,8 @@ int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits)
 int banded_edit_distance(std::string_view a, std::string_view b, int max_edits);
 
 // The cheapest explanation of `query` as a mistyped `known`, when it needs at most max_edits
-// (at most kMaxAlignedEdits). Does not allocate.
-std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits);
+// (at most kMaxAlignedEdits) and costs at most max_cost. Does not allocate.
+std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits,
+                               double max_cost = std::numeric_limits<double>::infinity());
 
 }  // namespace sendguard::lookalike_internal

@@ -156,5 +156,25 @@ TEST(Align, RefusesMoreEditsThanAllowed) {
   EXPECT_FALSE(align("amazon", "wmaozn", 1).has_value());
 }
 
+TEST(Align, GivesUpOverTheCostLimitAndOnlyThen) {
+  // "canegno" from "canhengo": an h dropped (0.7) and "ng" swapped (0.6). The swap spans two
+  // rows of the table, and every cell of the row between costs more than 1.3.
+  const auto unlimited = align("canhengo.com", "canegno.com", 2);
+  ASSERT_TRUE(unlimited.has_value());
+  const double cost = unlimited->cost;
+  EXPECT_NEAR(cost, 1.3, 1e-9);
+  const auto at_limit = align("canhengo.com", "canegno.com", 2, cost + 1e-9);
+  ASSERT_TRUE(at_limit.has_value());
+  EXPECT_EQ(at_limit->cost, cost);
+  ASSERT_EQ(at_limit->edits.size(), unlimited->edits.size());
+  for (std::size_t k = 0; k < unlimited->edits.size(); ++k) {
+    EXPECT_EQ(at_limit->edits[k].op, unlimited->edits[k].op);
+    EXPECT_EQ(at_limit->edits[k].known_pos, unlimited->edits[k].known_pos);
+  }
+  EXPECT_FALSE(align("canhengo.com", "canegno.com", 2, cost - 0.05).has_value());
+  EXPECT_FALSE(align("army", "arny", 1, 0.3).has_value());  // a keyboard slip costs 0.6
+  EXPECT_TRUE(align("army", "arny", 1, 0.6 + 1e-9).has_value());
+}
+
 }  // namespace
 }  // namespace sendguard::lookalike_internal

@@ -558,7 +558,10 @@ std::optional<Match> LookalikeIndex::Impl::judge_alignment(std::uint32_t id, std
   std::string_view k = domain_text(id);
   std::size_t name_length = d.suffix_begin - 1;  // everything before ".suffix"
   Budget budget = budget_for_name_length(name_length, crowded);
-  auto alignment = align(k, query, budget.max_edits);
+  // No match costs more than the larger of the name's and the suffix's budgets (the checks
+  // below), so the alignment may give up as soon as it must cost more.
+  auto alignment =
+      align(k, query, budget.max_edits, std::max(budget.max_cost, kSuffixBudget) + kEpsilon);
   if (!alignment || alignment->edits.empty()) return std::nullopt;
 
   // Among a crowd of pronounceable names, a vowel for a vowel or a one-bit change is how two
