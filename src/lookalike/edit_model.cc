@@ -240,6 +240,8 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
     // rows in a row whose every cell costs more than max_cost end the search: most candidates
     // the index weighs are over budget, and they stop early.
     double row_min = kInf;
+    // Dropping known[i - 1] costs the same in every cell of the row.
+    const Priced omission = i > 0 ? omission_cost(known, i - 1) : Priced{kInf, EditReason::kPlain};
     // Cells of the band beyond the query's end are never read as reachable.
     for (std::size_t j = i > band ? i - band : 0; j <= i + band; ++j) {
       if (j < j_begin || j > j_end) at(i, j) = {kInf, Step::kNone, EditReason::kPlain};
@@ -269,10 +271,11 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
         }
       }
       if (i > 0 && in_band(i - 1, j)) {
-        Priced p = omission_cost(known, i - 1);
-        consider(cost_at(i - 1, j) + p.cost, Step::kOmit, p.reason);
+        consider(cost_at(i - 1, j) + omission.cost, Step::kOmit, omission.reason);
       }
-      if (j > 0 && in_band(i, j - 1)) {
+      // An insertion costs at least kRepeatCost: one that could not beat the best step so far
+      // (consider() keeps the first of equal costs) is not priced.
+      if (j > 0 && in_band(i, j - 1) && cost_at(i, j - 1) + kRepeatCost < best) {
         Priced p = insertion_cost(tables, known, i, query[j - 1]);
         consider(cost_at(i, j - 1) + p.cost, Step::kInsert, p.reason);
       }
