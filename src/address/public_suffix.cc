@@ -70,10 +70,18 @@ std::string_view last_nine_labels(std::string_view domain) {
 struct PublicSuffixList::Rules {
   FlatStringTable<std::uint8_t> flags;  // RuleFlags of each rule's text
 
-  std::uint8_t find(std::string_view text) const { return find(text, flags.hash(text)); }
   std::uint8_t find(std::string_view text, std::uint64_t hash) const {
     const std::uint8_t* found = flags.find(text, hash);
     return found == nullptr ? 0 : *found;
+  }
+
+  // Whether a rule makes `domain` a public suffix: its own, or else a wildcard on its parent
+  // (the domain without its first label; empty for a single label). No exception can then
+  // apply: it would have been the domain's own rule.
+  bool listed(std::string_view domain, std::uint64_t hash, std::string_view parent,
+              std::uint64_t parent_hash) const {
+    if (const std::uint8_t own = find(domain, hash); own != 0) return (own & kException) == 0;
+    return !parent.empty() && (find(parent, parent_hash) & kWildcard) != 0;
   }
 };
 
@@ -138,10 +146,9 @@ Result<PublicSuffixList> PublicSuffixList::load(const std::string& path) {
 bool PublicSuffixList::is_public_suffix(std::string_view domain, bool star_rule) const {
   const std::size_t dot = domain.find('.');
   if (dot == std::string_view::npos && star_rule) return true;
-  if (std::uint8_t flags = rules_->find(domain); flags != 0) return (flags & kException) == 0;
-  // Not listed itself: a wildcard on its parent makes it a suffix (no exception can apply, since
-  // an exception would have been found above).
-  return dot != std::string_view::npos && (rules_->find(domain.substr(dot + 1)) & kWildcard) != 0;
+  const std::string_view parent =
+      dot == std::string_view::npos ? std::string_view() : domain.substr(dot + 1);
+  return rules_->listed(domain, rules_->flags.hash(domain), parent, rules_->flags.hash(parent));
 }
 
 std::string_view PublicSuffixList::plain_public_suffix(std::string_view ascii_domain,
@@ -165,17 +172,9 @@ std::string_view PublicSuffixList::plain_public_suffix(std::string_view ascii_do
   }
   if (registrable != nullptr) *registrable = {};
   for (std::size_t k = 0; k < count; ++k) {
-    const bool last = k + 1 == count;
-    // The implicit "*" rule: a single label is a suffix. Otherwise the label's own rule, then
-    // a wildcard on its parent (no exception can apply: it would have been found first).
-    bool suffix = last;
-    if (!last) {
-      if (const std::uint8_t flags = rules_->find(from[k], hashes[k]); flags != 0) {
-        suffix = (flags & kException) == 0;
-      } else {
-        suffix = (rules_->find(from[k + 1], hashes[k + 1]) & kWildcard) != 0;
-      }
-    }
+    // The implicit "*" rule: a single label is a suffix.
+    const bool suffix =
+        k + 1 == count || rules_->listed(from[k], hashes[k], from[k + 1], hashes[k + 1]);
     if (suffix) return from[k];
     if (registrable != nullptr) *registrable = from[k];
   }
