@@ -845,10 +845,11 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view sh
       quarter_postings.for_each_in_bucket(cuts.first(same), collect);
       cuts = cuts.subspan(same);
     }
-    // Each candidate costs a cache miss for its record and another for its text. The record
-    // alone (length, letter bag) rejects most of them, so all records are fetched together,
-    // then the texts of the survivors only. A candidate found under several keys is tested
-    // again (its record is in the cache by then); `judged` keeps it from surviving twice.
+    // Each candidate costs a cache miss for its record, which holds its text too unless that
+    // is long. The record's length and letter bag reject most candidates: all records are
+    // fetched together, then the few long texts of the survivors. A candidate found under
+    // several keys is tested again (its record is in the cache by then); `judged` keeps it from
+    // surviving twice.
     for (std::uint32_t id : candidates) __builtin_prefetch(&domains[id]);
     survivors.clear();
     for (std::uint32_t id : candidates) {
