@@ -255,12 +255,13 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
       double best = kInf;
       Step best_step = Step::kNone;
       EditReason best_reason = EditReason::kPlain;
+      // Without branches: which step is cheapest depends on the strings, so a branch here
+      // was mispredicted often enough to be most of an alignment's time.
       auto consider = [&](double c, Step s, EditReason r) {
-        if (c < best) {
-          best = c;
-          best_step = s;
-          best_reason = r;
-        }
+        const bool cheaper = c < best;
+        best = cheaper ? c : best;
+        best_step = cheaper ? s : best_step;
+        best_reason = cheaper ? r : best_reason;
       };
       if (i > 0 && j > 0) {
         if (known[i - 1] == query[j - 1]) {
