@@ -205,6 +205,46 @@ int banded_edit_distance(std::string_view a, std::string_view b, int max_edits) 
   return std::min(prev[m], kFar);
 }
 
+std::optional<double> single_edit_cost(std::string_view known, std::string_view query) {
+  const std::size_t n = known.size(), m = query.size();
+  const std::size_t shorter = std::min(n, m);
+  std::size_t prefix = 0;  // characters the two have in common at the start
+  while (prefix < shorter && known[prefix] == query[prefix]) ++prefix;
+  std::size_t suffix = 0;  // and at the end
+  while (suffix < shorter && known[n - 1 - suffix] == query[m - 1 - suffix]) ++suffix;
+  const PriceTables& tables = price_tables();
+  if (n == m) {
+    if (prefix == n) return std::nullopt;  // the same string: no edit at all
+    if (prefix + suffix + 1 == n) return replacement_cost(tables, known[prefix], query[prefix]).cost;
+    if (prefix + suffix + 2 == n && known[prefix] == query[prefix + 1] &&
+        known[prefix + 1] == query[prefix]) {
+      return kTranspositionCost;
+    }
+    return std::nullopt;
+  }
+  // Dropping known[i] gives query exactly when known and query agree before i and after it:
+  // i <= prefix and n - 1 - i <= suffix. In a run of one letter every place does; the cheapest
+  // counts (they cost the same unless a separator or a neighbour differs).
+  if (n == m + 1) {
+    if (prefix + suffix < m) return std::nullopt;
+    double cheapest = std::numeric_limits<double>::infinity();
+    for (std::size_t i = n - 1 - std::min(suffix, n - 1); i <= prefix; ++i) {
+      cheapest = std::min(cheapest, omission_cost(known, i).cost);
+    }
+    return cheapest;
+  }
+  // Typing query[j] before known[j], likewise.
+  if (m == n + 1) {
+    if (prefix + suffix < n) return std::nullopt;
+    double cheapest = std::numeric_limits<double>::infinity();
+    for (std::size_t j = m - 1 - std::min(suffix, m - 1); j <= prefix; ++j) {
+      cheapest = std::min(cheapest, insertion_cost(tables, known, j, query[j]).cost);
+    }
+    return cheapest;
+  }
+  return std::nullopt;
+}
+
 std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits,
                                double max_cost) {
   if (max_edits < 0 || max_edits > kMaxAlignedEdits) return std::nullopt;

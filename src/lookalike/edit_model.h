@@ -74,6 +74,12 @@ int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits)
 // bounded_edit_distance() uses it when a is longer than 64 characters.
 int banded_edit_distance(std::string_view a, std::string_view b, int max_edits);
 
+// What the cheapest single edit (an omission, an insertion, a replacement or a swap of two
+// neighbours) that turns `known` into `query` costs, or std::nullopt when no single edit does.
+// When align() explains a pair with one edit, that edit costs exactly this, as an alignment is
+// the cheapest of all: so it bounds the score of a one-edit match without aligning it.
+std::optional<double> single_edit_cost(std::string_view known, std::string_view query);
+
 // The cheapest explanation of `query` as a mistyped `known`, when it needs at most max_edits
 // (at most kMaxAlignedEdits) and costs at most max_cost. Does not allocate.
 std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits,

@@ -156,6 +156,65 @@ TEST(Align, RefusesMoreEditsThanAllowed) {
   EXPECT_FALSE(align("amazon", "wmaozn", 1).has_value());
 }
 
+TEST(SingleEditCost, PricesTheCheapestSingleEdit) {
+  EXPECT_DOUBLE_EQ(*single_edit_cost("army.mil", "army.ml"), 0.7);     // an omission
+  EXPECT_DOUBLE_EQ(*single_edit_cost("google.com", "gogle.com"), 0.5);  // a double typed once
+  EXPECT_DOUBLE_EQ(*single_edit_cost("army", "arny"), 0.4);             // n for m, lookalikes
+  EXPECT_DOUBLE_EQ(*single_edit_cost("army", "armu"), 0.6);             // a neighbouring key
+  EXPECT_DOUBLE_EQ(*single_edit_cost("army", "arym"), 0.6);             // a swap
+  EXPECT_DOUBLE_EQ(*single_edit_cost("army", "armyy"), 0.5);            // a letter doubled
+  EXPECT_FALSE(single_edit_cost("army", "army").has_value());
+  EXPECT_FALSE(single_edit_cost("army", "navy").has_value());
+  EXPECT_FALSE(single_edit_cost("army", "ar").has_value());
+  EXPECT_FALSE(single_edit_cost("", "").has_value());
+  EXPECT_DOUBLE_EQ(*single_edit_cost("", "a"), 1.0);
+}
+
+// The index relies on this to skip one-edit candidates that could not beat the best match.
+TEST(SingleEditCost, IsWhatAnAlignmentAllowedOneEditCosts) {
+  std::uint64_t state = 0x2545F4914F6CDD1Dull;
+  auto next = [&](std::uint64_t bound) {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return state % bound;
+  };
+  const std::string alphabet = "aeimnorstlqw01-.";
+  int one_edit = 0;
+  for (int round = 0; round < 50000; ++round) {
+    const std::size_t letters = 2 + next(alphabet.size() - 1);
+    std::string known(next(12), 'a');
+    for (char& c : known) c = alphabet[next(letters)];
+    std::string query = known;
+    for (std::uint64_t edits = 1 + next(2); edits > 0; --edits) {
+      const std::size_t at = query.empty() ? 0 : next(query.size());
+      switch (next(4)) {
+        case 0:
+          query.insert(query.begin() + static_cast<std::ptrdiff_t>(at), alphabet[next(letters)]);
+          break;
+        case 1:
+          if (!query.empty()) query.erase(at, 1);
+          break;
+        case 2:
+          if (!query.empty()) query[at] = alphabet[next(letters)];
+          break;
+        default:
+          if (at + 1 < query.size()) std::swap(query[at], query[at + 1]);
+      }
+    }
+    const auto cost = single_edit_cost(known, query);
+    EXPECT_EQ(cost.has_value(), bounded_edit_distance(known, query, 2) == 1)
+        << known << " / " << query;
+    // Allowed one edit, align() finds it at exactly this cost, or refuses the pair (or finds
+    // nothing to edit: the random edits may cancel out).
+    if (const auto alignment = align(known, query, 1); alignment && !alignment->edits.empty()) {
+      ++one_edit;
+      ASSERT_EQ(alignment->edits.size(), 1u) << known << " / " << query;
+      ASSERT_TRUE(cost.has_value()) << known << " / " << query;
+      EXPECT_EQ(*cost, alignment->cost) << known << " / " << query;
+    }
+  }
+  EXPECT_GT(one_edit, 5000);  // the comparison was made, many times
+}
+
 TEST(Align, GivesUpOverTheCostLimitAndOnlyThen) {
   // "canegno" from "canhengo": an h dropped (0.7) and "ng" swapped (0.6). The swap spans two
   // rows of the table, and every cell of the row between costs more than 1.3.

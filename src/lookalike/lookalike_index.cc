@@ -169,12 +169,16 @@ constexpr double kEpsilon = 1e-9;         // costs are sums of decimals: 0.6 + 1
 constexpr double kMixedPenalty = 0.3;     // edits in both name and suffix are less likely slips
 constexpr double kHomoglyphFloor = 0.95;  // the lowest homoglyph score; other rules stay below
 
-// The highest score judge_alignment() can give a match that needs `distance` edits: each costs
-// at least kCheapestEditCost, measured against the name's budget or the suffix's, whichever is
-// larger (a match's score is 1 - 0.5 * cost / budget).
-double score_ceiling(int distance, Budget budget) {
-  const double least_cost = distance * kCheapestEditCost;
+// The highest score judge_alignment() can give a match that costs at least `least_cost`,
+// measured against the name's budget or the suffix's, whichever is larger (a match's score is
+// 1 - 0.5 * cost / budget); score_ceiling(), one that needs `distance` edits, each costing at
+// least kCheapestEditCost.
+double score_ceiling_for_cost(double least_cost, Budget budget) {
   return 1.0 - 0.5 * std::min(1.0, least_cost / std::max(budget.max_cost, kSuffixBudget));
+}
+
+double score_ceiling(int distance, Budget budget) {
+  return score_ceiling_for_cost(distance * kCheapestEditCost, budget);
 }
 
 // A 64-bit multiset of a string's characters: bit c for the first occurrence of class c and
@@ -876,7 +880,17 @@ void LookalikeIndex::Impl::find_edits(std::string_view view, std::string_view sh
       const Budget budget = budget_for_name_length(domains[id].suffix_begin - 1u, crowded);
       const int distance = bounded_edit_distance(k, tail, budget.max_edits);
       if (distance == 0 || distance > budget.max_edits) continue;
-      ranked.push_back({distance, id, score_ceiling(distance, budget)});
+      // Where one edit is all the budget allows, a match costs exactly what its single edit
+      // does (align() finds that edit, or a cheaper pair of edits, which is then refused):
+      // known without aligning, so that of the dozens of one-edit neighbours of a short name
+      // only those that could beat the best so far are weighed. (With two edits allowed, a
+      // cheaper pair would be a match, so there the count alone bounds the cost.)
+      const std::optional<double> one_edit = distance == 1 && budget.max_edits == 1
+                                                 ? single_edit_cost(k, tail)
+                                                 : std::nullopt;
+      ranked.push_back({distance, id,
+                        one_edit ? score_ceiling_for_cost(*one_edit, budget)
+                                 : score_ceiling(distance, budget)});
     }
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const Ranked& a, const Ranked& b) { return a.distance < b.distance; });
