@@ -4,11 +4,51 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "lookalike/keyboard.h"
 
 namespace sendguard::lookalike_internal {
 namespace {
+
+// Random strings and random edits of them, the same on every run (xorshift from a fixed seed).
+class RandomEdits {
+ public:
+  explicit RandomEdits(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next(std::uint64_t bound) {
+    state_ ^= state_ << 13, state_ ^= state_ >> 7, state_ ^= state_ << 17;
+    return state_ % bound;
+  }
+  // `length` characters drawn from the first `letters` of `alphabet`.
+  std::string text(std::size_t length, std::string_view alphabet, std::size_t letters) {
+    std::string s(length, ' ');
+    for (char& c : s) c = alphabet[next(letters)];
+    return s;
+  }
+  // `edits` random insertions, omissions, replacements and swaps of neighbours.
+  void edit(std::string& s, std::uint64_t edits, std::string_view alphabet, std::size_t letters) {
+    for (; edits > 0; --edits) {
+      const std::size_t at = s.empty() ? 0 : next(s.size());
+      switch (next(4)) {
+        case 0:
+          s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), alphabet[next(letters)]);
+          break;
+        case 1:
+          if (!s.empty()) s.erase(at, 1);
+          break;
+        case 2:
+          if (!s.empty()) s[at] = alphabet[next(letters)];
+          break;
+        default:
+          if (at + 1 < s.size()) std::swap(s[at], s[at + 1]);
+      }
+    }
+  }
+
+ private:
+  std::uint64_t state_;
+};
 
 TEST(Keyboard, NeighbouringKeysOnEachLayout) {
   EXPECT_TRUE(keys_adjacent('o', 'k'));  // QWERTY, diagonally below
@@ -50,36 +90,14 @@ TEST(BoundedEditDistance, SwapsAreNotEditedAgain) {
 // The word-parallel count (up to 64 characters) and the banded table agree on every pair of
 // strings, including those with repeated letters and swaps that a small alphabet produces.
 TEST(BoundedEditDistance, BitParallelAgreesWithTheBandedTable) {
-  std::uint64_t state = 0x9E3779B97F4A7C15ull;
-  auto next = [&](std::uint64_t bound) {
-    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-    return state % bound;
-  };
+  RandomEdits random(0x9E3779B97F4A7C15ull);
+  const std::string alphabet = "abcdef";
   for (int round = 0; round < 20000; ++round) {
-    const std::size_t alphabet = 2 + next(4);
-    std::string a(next(round % 10 == 0 ? 65 : 16), 'a');
-    for (char& c : a) c = static_cast<char>('a' + next(alphabet));
+    const std::size_t letters = 2 + random.next(4);
+    std::string a = random.text(random.next(round % 10 == 0 ? 65 : 16), alphabet, letters);
     std::string b = a;
-    for (std::uint64_t edits = next(4); edits > 0; --edits) {
-      const std::size_t at = b.empty() ? 0 : next(b.size());
-      switch (next(4)) {
-        case 0:
-          b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), static_cast<char>('a' + next(alphabet)));
-          break;
-        case 1:
-          if (!b.empty()) b.erase(at, 1);
-          break;
-        case 2:
-          if (!b.empty()) b[at] = static_cast<char>('a' + next(alphabet));
-          break;
-        default:
-          if (at + 1 < b.size()) std::swap(b[at], b[at + 1]);
-      }
-    }
-    if (next(8) == 0) {  // unrelated strings too
-      b.resize(next(16));
-      for (char& c : b) c = static_cast<char>('a' + next(alphabet));
-    }
+    random.edit(b, random.next(4), alphabet, letters);
+    if (random.next(8) == 0) b = random.text(random.next(16), alphabet, letters);  // unrelated
     for (int max_edits = 0; max_edits <= 4; ++max_edits) {
       ASSERT_EQ(bounded_edit_distance(a, b, max_edits), banded_edit_distance(a, b, max_edits))
           << a << " / " << b << " within " << max_edits;
@@ -172,34 +190,14 @@ TEST(SingleEditCost, PricesTheCheapestSingleEdit) {
 
 // The index relies on this to skip one-edit candidates that could not beat the best match.
 TEST(SingleEditCost, IsWhatAnAlignmentAllowedOneEditCosts) {
-  std::uint64_t state = 0x2545F4914F6CDD1Dull;
-  auto next = [&](std::uint64_t bound) {
-    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-    return state % bound;
-  };
+  RandomEdits random(0x2545F4914F6CDD1Dull);
   const std::string alphabet = "aeimnorstlqw01-.";
   int one_edit = 0;
   for (int round = 0; round < 50000; ++round) {
-    const std::size_t letters = 2 + next(alphabet.size() - 1);
-    std::string known(next(12), 'a');
-    for (char& c : known) c = alphabet[next(letters)];
+    const std::size_t letters = 2 + random.next(alphabet.size() - 1);
+    const std::string known = random.text(random.next(12), alphabet, letters);
     std::string query = known;
-    for (std::uint64_t edits = 1 + next(2); edits > 0; --edits) {
-      const std::size_t at = query.empty() ? 0 : next(query.size());
-      switch (next(4)) {
-        case 0:
-          query.insert(query.begin() + static_cast<std::ptrdiff_t>(at), alphabet[next(letters)]);
-          break;
-        case 1:
-          if (!query.empty()) query.erase(at, 1);
-          break;
-        case 2:
-          if (!query.empty()) query[at] = alphabet[next(letters)];
-          break;
-        default:
-          if (at + 1 < query.size()) std::swap(query[at], query[at + 1]);
-      }
-    }
+    random.edit(query, 1 + random.next(2), alphabet, letters);
     const auto cost = single_edit_cost(known, query);
     EXPECT_EQ(cost.has_value(), bounded_edit_distance(known, query, 2) == 1)
         << known << " / " << query;
