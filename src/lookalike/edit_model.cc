@@ -134,7 +134,8 @@ int bit_parallel_osa_distance(std::string_view a, std::string_view b) {
   std::array<std::uint64_t, 256> match;
   for (char c : b) match[static_cast<unsigned char>(c)] = 0;
   for (char c : a) match[static_cast<unsigned char>(c)] = 0;
-  for (std::size_t i = 0; i < n; ++i) match[static_cast<unsigned char>(a[i])] |= std::uint64_t{1} << i;
+  for (std::size_t i = 0; i < n; ++i)
+    match[static_cast<unsigned char>(a[i])] |= std::uint64_t{1} << i;
   const std::uint64_t last = std::uint64_t{1} << (n - 1);
   std::uint64_t vp = ~std::uint64_t{0}, vn = 0, d0 = 0, previous_match = 0;
   int distance = static_cast<int>(n);
@@ -157,10 +158,26 @@ int bit_parallel_osa_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+CommonEnds common_ends(std::string_view a, std::string_view b) {
+  const std::size_t shorter = std::min(a.size(), b.size());
+  CommonEnds ends;
+  while (ends.lead < shorter && a[ends.lead] == b[ends.lead]) ++ends.lead;
+  const std::size_t n = a.size(), m = b.size();
+  while (ends.lead + ends.trail < shorter && a[n - 1 - ends.trail] == b[m - 1 - ends.trail]) {
+    ++ends.trail;
+  }
+  return ends;
+}
+
 int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits) {
   const int n = static_cast<int>(a.size()), m = static_cast<int>(b.size());
   if (std::abs(n - m) > max_edits) return max_edits + 1;
-  if (a.size() <= 64) return std::min(bit_parallel_osa_distance(a, b), max_edits + 1);
+  if (a.size() <= 64) {
+    const CommonEnds ends = common_ends(a, b);
+    const std::string_view a_middle = a.substr(ends.lead, a.size() - ends.lead - ends.trail);
+    const std::string_view b_middle = b.substr(ends.lead, b.size() - ends.lead - ends.trail);
+    return std::min(bit_parallel_osa_distance(a_middle, b_middle), max_edits + 1);
+  }
   return banded_edit_distance(a, b, max_edits);
 }
 
@@ -215,7 +232,8 @@ std::optional<double> single_edit_cost(std::string_view known, std::string_view 
   const PriceTables& tables = price_tables();
   if (n == m) {
     if (prefix == n) return std::nullopt;  // the same string: no edit at all
-    if (prefix + suffix + 1 == n) return replacement_cost(tables, known[prefix], query[prefix]).cost;
+    if (prefix + suffix + 1 == n)
+      return replacement_cost(tables, known[prefix], query[prefix]).cost;
     if (prefix + suffix + 2 == n && known[prefix] == query[prefix + 1] &&
         known[prefix + 1] == query[prefix]) {
       return kTranspositionCost;
@@ -247,12 +265,47 @@ std::optional<double> single_edit_cost(std::string_view known, std::string_view 
 
 std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits,
                                double max_cost) {
+  CommonEnds ends = common_ends(known, query);
+  // An alignment may leave the diagonal inside a common end when that is cheaper: "lnl" →
+  // "on1l" costs less as l→1 and a doubled l than as a 1 typed before the last l, and in
+  // "amamamma" → "amamma" a dropped "am" can sit anywhere in the repeats. So each end gives
+  // back one character more than the edits allowed, and then any stretch that repeats with a
+  // period of up to max_edits characters, where edits could move without paying more: the
+  // table then holds every place the whole table could choose.
+  const std::size_t period = static_cast<std::size_t>(std::max(max_edits, 0));
+  auto give_back = [&](std::size_t kept, auto at) {
+    kept = kept > period + 1 ? kept - period - 1 : 0;
+    auto repeats_at = [&](std::size_t i) {
+      for (std::size_t p = 1; p <= period && i + p < known.size(); ++p) {
+        if (at(i) == at(i + p)) return true;
+      }
+      return false;
+    };
+    while (kept > 0 && repeats_at(kept - 1)) --kept;
+    return kept;
+  };
+  ends.lead = give_back(ends.lead, [&](std::size_t i) { return known[i]; });
+  ends.trail = give_back(ends.trail, [&](std::size_t i) { return known[known.size() - 1 - i]; });
+  return align_between(known, query, ends.lead, ends.trail, max_edits, max_cost);
+}
+
+std::optional<Alignment> align_between(std::string_view known, std::string_view query,
+                                       std::size_t lead, std::size_t trail, int max_edits,
+                                       double max_cost) {
   if (max_edits < 0 || max_edits > kMaxAlignedEdits) return std::nullopt;
-  const std::size_t n = known.size(), m = query.size();
+  const std::size_t full_n = known.size(), full_m = query.size();
+  if (lead + trail > std::min(full_n, full_m)) return std::nullopt;
   // No separate count of edits first: the index calls this only for candidates whose
   // bounded_edit_distance() it has already counted, and for strings further apart the band
   // below holds no alignment within max_edits either, so the answer is the same.
-  if ((n > m ? n - m : m - n) > static_cast<std::size_t>(max_edits)) return std::nullopt;
+  if ((full_n > full_m ? full_n - full_m : full_m - full_n) > static_cast<std::size_t>(max_edits)) {
+    return std::nullopt;
+  }
+  // The table covers only the middle, k against q; the prices of omissions and insertions look
+  // at the neighbours in the whole of `known`, so they are the same as in a table of the whole.
+  const std::string_view k = known.substr(lead, full_n - lead - trail);
+  const std::string_view q = query.substr(lead, full_m - lead - trail);
+  const std::size_t n = k.size(), m = q.size();
   // Only the diagonal band can hold an alignment with at most max_edits edits, so the table
   // keeps that band alone, on the stack: cell (i, j) at i * width + (j - i + band).
   constexpr std::size_t kMaxLength = 255;
@@ -281,7 +334,8 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
     // the index weighs are over budget, and they stop early.
     double row_min = kInf;
     // Dropping known[i - 1] costs the same in every cell of the row.
-    const Priced omission = i > 0 ? omission_cost(known, i - 1) : Priced{kInf, EditReason::kPlain};
+    const Priced omission =
+        i > 0 ? omission_cost(known, lead + i - 1) : Priced{kInf, EditReason::kPlain};
     // Cells of the band beyond the query's end are never read as reachable.
     for (std::size_t j = i > band ? i - band : 0; j <= i + band; ++j) {
       if (j < j_begin || j > j_end) at(i, j) = {kInf, Step::kNone, EditReason::kPlain};
@@ -304,10 +358,10 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
         best_reason = cheaper ? r : best_reason;
       };
       if (i > 0 && j > 0) {
-        if (known[i - 1] == query[j - 1]) {
+        if (k[i - 1] == q[j - 1]) {
           consider(at(i - 1, j - 1).cost, Step::kMatch, EditReason::kPlain);
         } else {
-          Priced p = replacement_cost(tables, known[i - 1], query[j - 1]);
+          Priced p = replacement_cost(tables, k[i - 1], q[j - 1]);
           consider(at(i - 1, j - 1).cost + p.cost, Step::kReplace, p.reason);
         }
       }
@@ -317,11 +371,10 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
       // An insertion costs at least kRepeatCost: one that could not beat the best step so far
       // (consider() keeps the first of equal costs) is not priced.
       if (j > 0 && in_band(i, j - 1) && cost_at(i, j - 1) + kRepeatCost < best) {
-        Priced p = insertion_cost(tables, known, i, query[j - 1]);
+        Priced p = insertion_cost(tables, known, lead + i, q[j - 1]);
         consider(cost_at(i, j - 1) + p.cost, Step::kInsert, p.reason);
       }
-      if (i > 1 && j > 1 && known[i - 1] == query[j - 2] && known[i - 2] == query[j - 1] &&
-          known[i - 1] != known[i - 2]) {
+      if (i > 1 && j > 1 && k[i - 1] == q[j - 2] && k[i - 2] == q[j - 1] && k[i - 1] != k[i - 2]) {
         consider(at(i - 2, j - 2).cost + kTranspositionCost, Step::kSwap, EditReason::kPlain);
       }
       // A cell over max_cost is left unreachable. A path within it never passes one, and no
@@ -351,22 +404,22 @@ std::optional<Alignment> align(std::string_view known, std::string_view query, i
       case Step::kReplace:
         --i, --j;
         result.edits.push_back(
-            {EditOp::kReplacement, cell.reason, i, known[i], query[j], here - at(i, j).cost});
+            {EditOp::kReplacement, cell.reason, lead + i, k[i], q[j], here - at(i, j).cost});
         break;
       case Step::kOmit:
         --i;
         result.edits.push_back(
-            {EditOp::kOmission, cell.reason, i, known[i], 0, here - at(i, j).cost});
+            {EditOp::kOmission, cell.reason, lead + i, k[i], 0, here - at(i, j).cost});
         break;
       case Step::kInsert:
         --j;
         result.edits.push_back(
-            {EditOp::kInsertion, cell.reason, i, 0, query[j], here - at(i, j).cost});
+            {EditOp::kInsertion, cell.reason, lead + i, 0, q[j], here - at(i, j).cost});
         break;
       case Step::kSwap:
         i -= 2, j -= 2;
         result.edits.push_back(
-            {EditOp::kTransposition, cell.reason, i, known[i], known[i + 1], here - at(i, j).cost});
+            {EditOp::kTransposition, cell.reason, lead + i, k[i], k[i + 1], here - at(i, j).cost});
         break;
       case Step::kNone:
         return std::nullopt;  // unreachable: every cell but the origin has a step

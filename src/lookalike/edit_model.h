@@ -68,7 +68,16 @@ struct Alignment {
   EditList edits;  // in order of position
 };
 
-// Plain OSA distance, or max_edits + 1 when it exceeds max_edits.
+// How many characters two strings have in common at the start (`lead`) and, in what remains
+// of the shorter after that, at the end (`trail`): lead + trail <= the shorter's length.
+struct CommonEnds {
+  std::size_t lead = 0;
+  std::size_t trail = 0;
+};
+CommonEnds common_ends(std::string_view a, std::string_view b);
+
+// Plain OSA distance, or max_edits + 1 when it exceeds max_edits. The common ends are matched
+// and only the middle is counted (an optimal alignment never needs to edit them).
 int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits);
 // The same, by the diagonal band of the dynamic-programming table alone, for any length;
 // bounded_edit_distance() uses it when a is longer than 64 characters.
@@ -82,7 +91,17 @@ std::optional<double> single_edit_cost(std::string_view known, std::string_view 
 
 // The cheapest explanation of `query` as a mistyped `known`, when it needs at most max_edits
 // (at most kMaxAlignedEdits) and costs at most max_cost. Does not allocate.
+// The common ends of the two are matched as they are and only the middle is aligned: the
+// index weighs candidates that share most of their text with the query, so the table shrinks
+// to the few characters around the edits.
 std::optional<Alignment> align(std::string_view known, std::string_view query, int max_edits,
                                double max_cost = std::numeric_limits<double>::infinity());
+
+// align() with the first `lead` and the last `trail` characters, which the two must have in
+// common, matched as they are; align() passes common_ends(). With 0 and 0 it aligns the whole,
+// which the tests hold align() to.
+std::optional<Alignment> align_between(std::string_view known, std::string_view query,
+                                       std::size_t lead, std::size_t trail, int max_edits,
+                                       double max_cost = std::numeric_limits<double>::infinity());
 
 }  // namespace sendguard::lookalike_internal
