@@ -15,7 +15,7 @@ namespace {
 constexpr double kArbitrary = 1.0;
 constexpr double kLookalikeCost = kCheapestEditCost;
 constexpr double kRepeatCost = 0.5;
-constexpr double kTranspositionCost = 0.6;
+constexpr double kTranspositionCost = kSwapCost;
 constexpr double kKeyboardCost = 0.6;
 constexpr double kSeparatorCost = 0.6;  // hyphen or dot added or dropped
 constexpr double kVowelCost = 0.7;
@@ -157,6 +157,18 @@ int bit_parallel_osa_distance(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+double replacement_price(char known, char typed) {
+  return replacement_cost(price_tables(), known, typed).cost;
+}
+
+double omission_price(std::string_view known, std::size_t i) {
+  return omission_cost(known, i).cost;
+}
+
+double insertion_price(std::string_view known, std::size_t i, char typed) {
+  return insertion_cost(price_tables(), known, i, typed).cost;
+}
 
 CommonEnds common_ends(std::string_view a, std::string_view b) {
   const std::size_t shorter = std::min(a.size(), b.size());
@@ -306,29 +318,35 @@ std::optional<Alignment> align_between(std::string_view known, std::string_view 
   const std::string_view k = known.substr(lead, full_n - lead - trail);
   const std::string_view q = query.substr(lead, full_m - lead - trail);
   const std::size_t n = k.size(), m = q.size();
-  // Only the diagonal band can hold an alignment with at most max_edits edits, so the table
-  // keeps that band alone, on the stack: cell (i, j) at i * width + (j - i + band).
+  // A path through cell (i, j) has made j - i more insertions than omissions there, and must
+  // end m - n; so it needs at least |j - i| + |m - n - (j - i)| insertions and omissions. Only
+  // the diagonals where that is at most max_edits can hold an alignment within it, and the
+  // table keeps that band alone, on the stack: from `below` diagonals under the main one to
+  // `above` over it (with max_edits 2: three diagonals for strings of one length, two when
+  // one is a letter longer), cell (i, j) at i * width + (j - i + below).
   constexpr std::size_t kMaxLength = 255;
   constexpr std::size_t kMaxWidth = 2 * kMaxAlignedEdits + 1;
   if (n > kMaxLength || m > kMaxLength) return std::nullopt;
   const PriceTables& tables = price_tables();
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  const std::size_t band = static_cast<std::size_t>(max_edits);
-  const std::size_t width = 2 * band + 1;
+  const std::size_t spare = (static_cast<std::size_t>(max_edits) - (n > m ? n - m : m - n)) / 2;
+  const std::size_t below = (n > m ? n - m : 0) + spare;
+  const std::size_t above = (m > n ? m - n : 0) + spare;
+  const std::size_t width = below + above + 1;
   struct Cell {
     double cost;
     Step step;
     EditReason reason;
   };
   std::array<Cell, (kMaxLength + 1) * kMaxWidth> table;
-  auto in_band = [&](std::size_t i, std::size_t j) { return j + band >= i && j <= i + band; };
-  auto at = [&](std::size_t i, std::size_t j) -> Cell& { return table[i * width + j + band - i]; };
+  auto in_band = [&](std::size_t i, std::size_t j) { return j + below >= i && j <= i + above; };
+  auto at = [&](std::size_t i, std::size_t j) -> Cell& { return table[i * width + j + below - i]; };
   auto cost_at = [&](std::size_t i, std::size_t j) { return in_band(i, j) ? at(i, j).cost : kInf; };
 
   double previous_row_min = 0;
   for (std::size_t i = 0; i <= n; ++i) {
-    const std::size_t j_begin = i > band ? i - band : 0;
-    const std::size_t j_end = std::min(m, i + band);
+    const std::size_t j_begin = i > below ? i - below : 0;
+    const std::size_t j_end = std::min(m, i + above);
     // Costs only grow along a path, and a path leaves out at most one row (a swap), so two
     // rows in a row whose every cell costs more than max_cost end the search: most candidates
     // the index weighs are over budget, and they stop early.
@@ -337,7 +355,7 @@ std::optional<Alignment> align_between(std::string_view known, std::string_view 
     const Priced omission =
         i > 0 ? omission_cost(known, lead + i - 1) : Priced{kInf, EditReason::kPlain};
     // Cells of the band beyond the query's end are never read as reachable.
-    for (std::size_t j = i > band ? i - band : 0; j <= i + band; ++j) {
+    for (std::size_t j = i > below ? i - below : 0; j <= i + above; ++j) {
       if (j < j_begin || j > j_end) at(i, j) = {kInf, Step::kNone, EditReason::kPlain};
     }
     for (std::size_t j = j_begin; j <= j_end; ++j) {

@@ -76,6 +76,14 @@ struct CommonEnds {
 };
 CommonEnds common_ends(std::string_view a, std::string_view b);
 
+// What each edit costs: the prices align() adds up (a swap of two different neighbours costs
+// kSwapCost). An omission or an insertion is priced by its neighbours in `known`: dropping
+// known[i], and typing `typed` just before known[i].
+inline constexpr double kSwapCost = 0.6;
+double replacement_price(char known, char typed);
+double omission_price(std::string_view known, std::size_t i);
+double insertion_price(std::string_view known, std::size_t i, char typed);
+
 // Plain OSA distance, or max_edits + 1 when it exceeds max_edits. The common ends are matched
 // and only the middle is counted (an optimal alignment never needs to edit them).
 int bounded_edit_distance(std::string_view a, std::string_view b, int max_edits);

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "lookalike/keyboard.h"
 
@@ -254,6 +255,76 @@ TEST(Align, TheMiddleAloneGivesWhatTheWholeTableGives) {
   }
   EXPECT_GT(compared, 30000);   // the comparison was made, many times
   EXPECT_GT(shortened, 50000);  // and most pairs had common ends to leave out
+}
+
+// The cheapest way to turn `known` into `query` with at most max_edits edits, from the whole
+// table over (characters of known, characters of query, edits made) and the same prices, with
+// none of align()'s shortcuts: no band, no common ends, no cost limit, no early end.
+double cheapest_with_at_most(std::string_view known, std::string_view query, int max_edits) {
+  constexpr double kNone = std::numeric_limits<double>::infinity();
+  const std::size_t n = known.size(), m = query.size(), e = static_cast<std::size_t>(max_edits);
+  // cost[i][j][k]: known[0, i) into query[0, j) with exactly k edits.
+  std::vector<double> cost((n + 1) * (m + 1) * (e + 1), kNone);
+  auto at = [&](std::size_t i, std::size_t j, std::size_t k) -> double& {
+    return cost[(i * (m + 1) + j) * (e + 1) + k];
+  };
+  at(0, 0, 0) = 0;
+  for (std::size_t i = 0; i <= n; ++i) {
+    for (std::size_t j = 0; j <= m; ++j) {
+      for (std::size_t k = 0; k <= e; ++k) {
+        double& c = at(i, j, k);
+        if (i > 0 && j > 0 && known[i - 1] == query[j - 1]) c = std::min(c, at(i - 1, j - 1, k));
+        if (k == 0) continue;
+        if (i > 0 && j > 0 && known[i - 1] != query[j - 1]) {
+          c = std::min(c, at(i - 1, j - 1, k - 1) + replacement_price(known[i - 1], query[j - 1]));
+        }
+        if (i > 0) c = std::min(c, at(i - 1, j, k - 1) + omission_price(known, i - 1));
+        if (j > 0) c = std::min(c, at(i, j - 1, k - 1) + insertion_price(known, i, query[j - 1]));
+        if (i > 1 && j > 1 && known[i - 1] == query[j - 2] && known[i - 2] == query[j - 1] &&
+            known[i - 1] != known[i - 2]) {
+          c = std::min(c, at(i - 2, j - 2, k - 1) + kSwapCost);
+        }
+      }
+    }
+  }
+  double best = kNone;
+  for (std::size_t k = 0; k <= e; ++k) best = std::min(best, at(n, m, k));
+  return best;
+}
+
+// align() keeps only the diagonals that an alignment within max_edits can reach, gives up on
+// rows over the cost limit and leaves common ends out. Against the whole table: what it finds
+// is the cheapest alignment with at most max_edits edits; and it refuses a pair that has one
+// within the limit only when a cheaper alignment (or one as cheap) needs more edits.
+TEST(Align, FindsTheCheapestAlignmentWithinTheEditsAllowed) {
+  RandomEdits random(0x8CB92BA72F3D8DD7ull);
+  const std::string alphabet = "aeomnrl1o0-.qwsz";
+  int found = 0, refused_for_cheaper = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const std::size_t letters = 2 + random.next(alphabet.size() - 1);
+    const std::string known = random.text(random.next(13), alphabet, letters);
+    std::string query = known;
+    random.edit(query, random.next(5), alphabet, letters);
+    const int max_edits = 1 + static_cast<int>(random.next(3));
+    const double max_cost = random.next(2) == 0 ? 0.4 * static_cast<double>(1 + random.next(6))
+                                                : std::numeric_limits<double>::infinity();
+    const auto alignment = align(known, query, max_edits, max_cost);
+    const double within = cheapest_with_at_most(known, query, max_edits);
+    if (alignment) {
+      ++found;
+      ASSERT_LE(static_cast<int>(alignment->edits.size()), max_edits) << known << " / " << query;
+      ASSERT_NEAR(alignment->cost, within, 1e-9) << known << " / " << query;
+      double sum = 0;
+      for (const Edit& edit : alignment->edits) sum += edit.cost;
+      ASSERT_NEAR(sum, alignment->cost, 1e-9) << known << " / " << query;
+    } else if (within <= max_cost + 1e-9) {
+      ++refused_for_cheaper;
+      const double any = cheapest_with_at_most(known, query, 2 * kMaxAlignedEdits + 16);
+      ASSERT_LE(any, within + 1e-9) << known << " / " << query << " within " << max_edits;
+    }
+  }
+  EXPECT_GT(found, 8000);  // both comparisons were made, many times
+  EXPECT_GT(refused_for_cheaper, 500);
 }
 
 TEST(CommonEnds, TheStartFirstThenTheEndOfWhatIsLeft) {
