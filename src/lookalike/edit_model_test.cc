@@ -52,6 +52,30 @@ class RandomEdits {
   std::uint64_t state_;
 };
 
+// A pair for align() to explain: a random string of up to `longest` characters and an edit of
+// it by up to `most_edits` random edits, the edits allowed (one to three) and, in one pair out
+// of `limited_one_in`, a cost limit of a multiple of 0.4 up to `most_fifths` of them.
+struct AlignCase {
+  std::string known, query;
+  int max_edits;
+  double max_cost;
+};
+
+AlignCase random_align_case(RandomEdits& random, std::string_view alphabet, std::size_t longest,
+                            std::uint64_t most_edits, std::uint64_t limited_one_in,
+                            std::uint64_t most_fifths) {
+  const std::size_t letters = 2 + random.next(alphabet.size() - 1);
+  AlignCase c;
+  c.known = random.text(random.next(longest), alphabet, letters);
+  c.query = c.known;
+  random.edit(c.query, random.next(most_edits), alphabet, letters);
+  c.max_edits = 1 + static_cast<int>(random.next(3));
+  c.max_cost = random.next(limited_one_in) == 0
+                   ? 0.4 * static_cast<double>(1 + random.next(most_fifths))
+                   : std::numeric_limits<double>::infinity();
+  return c;
+}
+
 TEST(Keyboard, NeighbouringKeysOnEachLayout) {
   EXPECT_TRUE(keys_adjacent('o', 'k'));  // QWERTY, diagonally below
   EXPECT_TRUE(keys_adjacent('o', '9'));  // the digit row above
@@ -226,13 +250,8 @@ TEST(Align, TheMiddleAloneGivesWhatTheWholeTableGives) {
   const std::string alphabet = "aamnrl1o0-.qwse";
   int compared = 0, shortened = 0;
   for (int round = 0; round < 100000; ++round) {
-    const std::size_t letters = 2 + random.next(alphabet.size() - 1);
-    const std::string known = random.text(random.next(16), alphabet, letters);
-    std::string query = known;
-    random.edit(query, random.next(4), alphabet, letters);
-    const int max_edits = 1 + static_cast<int>(random.next(3));
-    const double max_cost = random.next(3) == 0 ? 0.4 * static_cast<double>(1 + random.next(5))
-                                                : std::numeric_limits<double>::infinity();
+    const auto [known, query, max_edits, max_cost] =
+        random_align_case(random, alphabet, 16, 4, 3, 5);
     const auto middle = align(known, query, max_edits, max_cost);
     const auto whole = align_between(known, query, 0, 0, max_edits, max_cost);
     ASSERT_EQ(middle.has_value(), whole.has_value()) << known << " / " << query;
@@ -301,13 +320,8 @@ TEST(Align, FindsTheCheapestAlignmentWithinTheEditsAllowed) {
   const std::string alphabet = "aeomnrl1o0-.qwsz";
   int found = 0, refused_for_cheaper = 0;
   for (int round = 0; round < 20000; ++round) {
-    const std::size_t letters = 2 + random.next(alphabet.size() - 1);
-    const std::string known = random.text(random.next(13), alphabet, letters);
-    std::string query = known;
-    random.edit(query, random.next(5), alphabet, letters);
-    const int max_edits = 1 + static_cast<int>(random.next(3));
-    const double max_cost = random.next(2) == 0 ? 0.4 * static_cast<double>(1 + random.next(6))
-                                                : std::numeric_limits<double>::infinity();
+    const auto [known, query, max_edits, max_cost] =
+        random_align_case(random, alphabet, 13, 5, 2, 6);
     const auto alignment = align(known, query, max_edits, max_cost);
     const double within = cheapest_with_at_most(known, query, max_edits);
     if (alignment) {
