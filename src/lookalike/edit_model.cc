@@ -15,7 +15,7 @@ namespace {
 constexpr double kArbitrary = 1.0;
 constexpr double kLookalikeCost = kCheapestEditCost;
 constexpr double kRepeatCost = 0.5;
-constexpr double kTranspositionCost = kSwapCost;
+// A swap of two neighbours costs kSwapCost (0.6, in the header: the tests price swaps too).
 constexpr double kKeyboardCost = 0.6;
 constexpr double kSeparatorCost = 0.6;  // hyphen or dot added or dropped
 constexpr double kVowelCost = 0.7;
@@ -134,8 +134,9 @@ int bit_parallel_osa_distance(std::string_view a, std::string_view b) {
   std::array<std::uint64_t, 256> match;
   for (char c : b) match[static_cast<unsigned char>(c)] = 0;
   for (char c : a) match[static_cast<unsigned char>(c)] = 0;
-  for (std::size_t i = 0; i < n; ++i)
+  for (std::size_t i = 0; i < n; ++i) {
     match[static_cast<unsigned char>(a[i])] |= std::uint64_t{1} << i;
+  }
   const std::uint64_t last = std::uint64_t{1} << (n - 1);
   std::uint64_t vp = ~std::uint64_t{0}, vn = 0, d0 = 0, previous_match = 0;
   int distance = static_cast<int>(n);
@@ -244,11 +245,12 @@ std::optional<double> single_edit_cost(std::string_view known, std::string_view 
   const PriceTables& tables = price_tables();
   if (n == m) {
     if (prefix == n) return std::nullopt;  // the same string: no edit at all
-    if (prefix + suffix + 1 == n)
+    if (prefix + suffix + 1 == n) {
       return replacement_cost(tables, known[prefix], query[prefix]).cost;
+    }
     if (prefix + suffix + 2 == n && known[prefix] == query[prefix + 1] &&
         known[prefix + 1] == query[prefix]) {
-      return kTranspositionCost;
+      return kSwapCost;
     }
     return std::nullopt;
   }
@@ -393,7 +395,7 @@ std::optional<Alignment> align_between(std::string_view known, std::string_view 
         consider(cost_at(i, j - 1) + p.cost, Step::kInsert, p.reason);
       }
       if (i > 1 && j > 1 && k[i - 1] == q[j - 2] && k[i - 2] == q[j - 1] && k[i - 1] != k[i - 2]) {
-        consider(at(i - 2, j - 2).cost + kTranspositionCost, Step::kSwap, EditReason::kPlain);
+        consider(at(i - 2, j - 2).cost + kSwapCost, Step::kSwap, EditReason::kPlain);
       }
       // A cell over max_cost is left unreachable. A path within it never passes one, and no
       // cell within it chose one over a cheaper step, so the alignments within it are as
